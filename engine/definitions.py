@@ -1,0 +1,618 @@
+"""Reading and validating a diagram before anything is stored.
+
+A deployed file is hostile until proven otherwise. ``load_definition`` parses
+it without DTDs, entities or network access, validates it against the BPMN 2.0
+XSD, then checks what this engine needs (known lanes, every user task in a
+lane, timers that parse, no executable extensions, no ids that collide with
+SpiffWorkflow's internal names, one executable process) and reports *every*
+problem it finds, each with its line and element. Only a file without problems
+becomes a ``ParsedDefinition``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from lxml import etree
+
+from . import expressions
+from .calendar import Duration
+from .errors import DefinitionInvalid, ExpressionError, Problem
+from .model import (
+    FIELD_TYPES,
+    KNOWN_LANES,
+    EnumValue,
+    FlowDef,
+    Form,
+    FormField,
+    MutuBaku,
+    NodeDef,
+    ProcessModel,
+    TaskDef,
+    TimerDef,
+)
+
+MAX_BYTES = 2 * 1024 * 1024
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "camunda": CAMUNDA}
+
+# Flow elements this engine executes. Everything else is refused by name, so
+# that a process owner learns what to change instead of seeing a crash later.
+SUPPORTED_FLOW_NODES = {
+    "startEvent",
+    "endEvent",
+    "userTask",
+    "manualTask",
+    "task",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "boundaryEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+}
+OTHER_PROCESS_CHILDREN = {
+    "sequenceFlow",
+    "dataObject",
+    "dataObjectReference",
+    "laneSet",
+    "documentation",
+    "extensionElements",
+    "textAnnotation",
+    "association",
+    "group",
+    "property",
+}
+ACTIVITIES = {"userTask", "manualTask", "task"}
+REFUSED_REASONS = {
+    "scriptTask": "script tasks are not allowed: a diagram must not run code",
+    "serviceTask": "service tasks are not supported: this engine calls no external services",
+    "businessRuleTask": "business rule tasks are not supported",
+    "sendTask": "send tasks are not supported",
+    "receiveTask": "receive tasks are not supported",
+    "callActivity": "call activities are not supported",
+    "subProcess": "sub-processes are not supported; model the steps in the lanes directly",
+    "transaction": "transactions are not supported",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported",
+    "eventBasedGateway": "event-based gateways are not supported",
+    "complexGateway": "complex gateways are not supported",
+    "dataStoreReference": "data stores are not supported",
+}
+ALLOWED_EVENT_DEFINITIONS = {"timerEventDefinition"}
+ALLOWED_EXTENSIONS = {(CAMUNDA, "formData"), (CAMUNDA, "properties")}
+# SpiffWorkflow names some internal task specs with these ids; a diagram element
+# with the same id silently replaces them and yields an empty process.
+RESERVED_IDS = {"Start", "End", "Root", "StartEventSplit", "StartEventJoin"}
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CONSTRAINTS = {"required", "readonly", "minlength", "maxlength", "min", "max"}
+NUMERIC_CONSTRAINTS = {"minlength", "maxlength", "min", "max"}
+MUTU_BAKU_KEYS = {"persyaratan": "persyaratan", "waktu": "waktu", "output": "output"}
+
+
+@dataclass(frozen=True)
+class ParsedDefinition:
+    """A diagram that passed every check, ready to store and to execute."""
+
+    xml: bytes
+    sha256: str
+    model: ProcessModel
+    tree: etree._ElementTree
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _ns(el: etree._Element) -> str | None:
+    return etree.QName(el).namespace if isinstance(el.tag, str) else None
+
+
+def _label(el: etree._Element) -> str | None:
+    ident = el.get("id")
+    name = el.get("name")
+    if ident and name:
+        return f'{ident} "{name}"'
+    return ident or name
+
+
+@lru_cache(maxsize=1)
+def _schema() -> etree.XMLSchema:
+    import SpiffWorkflow
+
+    path = os.path.join(os.path.dirname(SpiffWorkflow.__file__), "bpmn", "parser", "schema", "BPMN20.xsd")
+    return etree.XMLSchema(etree.parse(path))
+
+
+def parse_xml(data: bytes) -> etree._ElementTree:
+    """Parse untrusted XML: no DTD, no entities, no network, bounded size."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise DefinitionInvalid([Problem("the diagram must be given as bytes")])
+    if len(data) > MAX_BYTES:
+        raise DefinitionInvalid([Problem(f"file is {len(data)} bytes; the limit is {MAX_BYTES} bytes")])
+    if not data.strip():
+        raise DefinitionInvalid([Problem("file is empty")])
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise DefinitionInvalid(
+            [Problem("DOCTYPE and ENTITY declarations are not allowed (entity expansion and XXE are refused)")]
+        )
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        load_dtd=False,
+        dtd_validation=False,
+        no_network=True,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+    try:
+        tree = etree.ElementTree(etree.fromstring(bytes(data), parser))
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        raise DefinitionInvalid([Problem(f"not well-formed XML: {exc.msg}", line=line)]) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise DefinitionInvalid([Problem("DOCTYPE declarations are not allowed")])
+    return tree
+
+
+def _xsd_problems(tree: etree._ElementTree) -> list[Problem]:
+    schema = _schema()
+    if schema.validate(tree):
+        return []
+    problems = []
+    for entry in schema.error_log:
+        element = None
+        if entry.path:
+            try:
+                found = tree.xpath(entry.path)
+                if found and isinstance(found[0], etree._Element):
+                    element = _label(found[0])
+            except etree.XPathError:
+                element = None
+        message = entry.message
+        message = message.replace("{" + BPMN + "}", "bpmn:").replace("{" + BPMNDI + "}", "bpmndi:")
+        problems.append(Problem(f"does not conform to the BPMN 2.0 schema: {message}", element, entry.line))
+    return problems
+
+
+class _Checker:
+    """Semantic checks and the ProcessModel, over an XSD-valid document."""
+
+    def __init__(self, tree: etree._ElementTree) -> None:
+        self.root = tree.getroot()
+        self.problems: list[Problem] = []
+
+    def problem(self, message: str, el: etree._Element | None = None) -> None:
+        self.problems.append(
+            Problem(message, _label(el) if el is not None else None, el.sourceline if el is not None else None)
+        )
+
+    def xpath(self, node: etree._Element, path: str) -> list:
+        return node.xpath(path, namespaces=NS)
+
+    # -- the whole document ------------------------------------------------
+    def run(self) -> ProcessModel | None:
+        if _local(self.root) != "definitions" or _ns(self.root) != BPMN:
+            self.problem("the root element must be bpmn:definitions")
+            return None
+        self.check_ids()
+        process = self.executable_process()
+        if process is None:
+            return None
+        self.check_extensions()
+        model = self.build(process)
+        self.check_di(process)
+        return model if not self.problems else None
+
+    def check_ids(self) -> None:
+        for el in self.root.iter():
+            ident = el.get("id") if isinstance(el.tag, str) else None
+            if ident is None:
+                continue
+            if ident in RESERVED_IDS:
+                self.problem(
+                    f"the id '{ident}' is reserved by the workflow engine; rename the element", el
+                )
+            elif "." in ident:
+                self.problem(f"the id '{ident}' contains '.', which the workflow engine reserves", el)
+
+    def executable_process(self) -> etree._Element | None:
+        processes = self.xpath(self.root, "bpmn:process")
+        executable = [p for p in processes if p.get("isExecutable", "false") == "true"]
+        if not executable:
+            self.problem("no executable process: set isExecutable=\"true\" on the process")
+            return None
+        if len(executable) > 1:
+            for p in executable[1:]:
+                self.problem("only one executable process per file is supported", p)
+            return None
+        return executable[0]
+
+    def check_extensions(self) -> None:
+        for ext in self.root.iter(f"{{{BPMN}}}extensionElements"):
+            for child in ext:
+                if not isinstance(child.tag, str):
+                    continue
+                key = (_ns(child), _local(child))
+                if key not in ALLOWED_EXTENSIONS:
+                    owner = ext.getparent()
+                    prefix = "camunda:" if key[0] == CAMUNDA else f"{{{key[0]}}}"
+                    self.problems.append(
+                        Problem(
+                            f"extension {prefix}{key[1]} is not supported; only camunda:formData and "
+                            "camunda:properties are allowed, because other extensions can run code",
+                            _label(owner),
+                            child.sourceline,
+                        )
+                    )
+        for el in self.root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            for attr in el.attrib:
+                q = etree.QName(attr)
+                if q.namespace == CAMUNDA and q.localname in {
+                    "class",
+                    "delegateExpression",
+                    "expression",
+                    "resultVariable",
+                    "topic",
+                }:
+                    self.problem(f"attribute camunda:{q.localname} is not supported: it would run code", el)
+
+    # -- lanes -----------------------------------------------------------------
+    def lanes(self, process: etree._Element) -> tuple[tuple[str, ...], dict[str, str]]:
+        names: list[str] = []
+        lane_of: dict[str, str] = {}
+        for lane in self.xpath(process, ".//bpmn:lane"):
+            if self.xpath(lane, "bpmn:childLaneSet"):
+                self.problem("nested lanes are not supported", lane)
+            name = (lane.get("name") or "").strip()
+            if not name:
+                self.problem("a lane has no name; name it after one of the office's roles", lane)
+                continue
+            if name not in KNOWN_LANES:
+                self.problem(
+                    f"unknown lane '{name}'; lanes must be named after the office's roles: "
+                    + ", ".join(KNOWN_LANES),
+                    lane,
+                )
+            if name in names:
+                self.problem(f"lane '{name}' appears twice", lane)
+            names.append(name)
+            for ref in self.xpath(lane, "bpmn:flowNodeRef"):
+                node_id = (ref.text or "").strip()
+                if node_id in lane_of and lane_of[node_id] != name:
+                    self.problem(f"'{node_id}' is placed in two lanes ({lane_of[node_id]}, {name})", lane)
+                lane_of[node_id] = name
+        return tuple(names), lane_of
+
+    # -- the process -------------------------------------------------------------
+    def build(self, process: etree._Element) -> ProcessModel | None:
+        lanes, lane_of = self.lanes(process)
+        nodes: dict[str, NodeDef] = {}
+        tasks: dict[str, TaskDef] = {}
+        timers: dict[str, TimerDef] = {}
+        flows: dict[str, FlowDef] = {}
+        data_objects: dict[str, str] = {}
+        ref_target: dict[str, str] = {}
+        starts: list[etree._Element] = []
+
+        for el in process:
+            kind = _local(el)
+            if not kind or _ns(el) != BPMN:
+                continue
+            if kind in REFUSED_REASONS:
+                self.problem(REFUSED_REASONS[kind], el)
+                continue
+            if kind == "dataObject":
+                data_objects[el.get("id")] = el.get("name") or el.get("id")
+                if not IDENTIFIER.match(el.get("id")):
+                    self.problem(
+                        "a data object id must be a plain identifier (letters, digits, _), "
+                        "because it names a process variable",
+                        el,
+                    )
+                continue
+            if kind == "dataObjectReference":
+                ref_target[el.get("id")] = el.get("dataObjectRef")
+                continue
+            if kind in OTHER_PROCESS_CHILDREN:
+                continue
+            if kind not in SUPPORTED_FLOW_NODES:
+                self.problem(f"{kind} is not supported by this engine", el)
+                continue
+            ident = el.get("id")
+            nodes[ident] = NodeDef(ident, kind, el.get("name"), lane_of.get(ident))
+            self.check_event_definitions(el, kind)
+            if kind == "startEvent":
+                starts.append(el)
+            if kind in ("boundaryEvent", "intermediateCatchEvent", "startEvent"):
+                timer = self.timer(el, kind)
+                if timer is not None:
+                    timers[timer.id] = timer
+
+        for ident, _name in ref_target.items():
+            if ref_target[ident] not in data_objects:
+                self.problem(f"data object reference '{ident}' points to no data object", None)
+
+        for el in self.xpath(process, "bpmn:sequenceFlow"):
+            cond_el = self.xpath(el, "bpmn:conditionExpression")
+            condition = (cond_el[0].text or "").strip() if cond_el else None
+            flows[el.get("id")] = FlowDef(
+                el.get("id"), el.get("name"), el.get("sourceRef"), el.get("targetRef"), condition or None
+            )
+        for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
+            default = gw.get("default")
+            if default and default in flows:
+                f = flows[default]
+                flows[default] = FlowDef(f.id, f.name, f.source, f.target, f.condition, True)
+
+        if len(starts) != 1:
+            self.problem(f"the process needs exactly one start event, found {len(starts)}", process)
+            return None
+        start = starts[0]
+        if self.xpath(start, "bpmn:*[contains(local-name(), 'EventDefinition')]"):
+            self.problem("the start event must be a plain (none) start event", start)
+
+        for el in self.xpath(process, "bpmn:userTask|bpmn:manualTask|bpmn:task"):
+            task = self.task(el, lane_of, ref_target)
+            if task is not None:
+                tasks[task.id] = task
+        for timer in timers.values():
+            if timer.attached_to in tasks:
+                t = tasks[timer.attached_to]
+                tasks[t.id] = TaskDef(
+                    t.id, t.name, t.lane, t.sop_step, t.documentation, t.mutu_baku, t.form,
+                    t.timers + (timer.id,), t.inputs, t.outputs,
+                )
+            elif timer.attached_to is not None and timer.attached_to not in nodes:
+                self.problem(f"timer is attached to unknown element '{timer.attached_to}'")
+
+        self.check_gateways(process, flows, tasks, data_objects)
+        start_form = self.form(start)
+        for node in nodes.values():
+            if node.kind in ("userTask", "manualTask") and node.lane is None:
+                el = self.xpath(process, f".//*[@id='{node.id}']")[0]
+                self.problem("user task is not in any lane; place it in the lane of the role that does it", el)
+
+        if self.problems:
+            return None
+        return ProcessModel(
+            process_id=process.get("id"),
+            name=process.get("name") or process.get("id"),
+            lanes=lanes,
+            nodes=nodes,
+            tasks=tasks,
+            flows=flows,
+            timers=timers,
+            data_objects=data_objects,
+            start_event=start.get("id"),
+            start_form=start_form,
+        )
+
+    def check_event_definitions(self, el: etree._Element, kind: str) -> None:
+        for d in self.xpath(el, "bpmn:*[contains(local-name(), 'EventDefinition')]"):
+            name = _local(d)
+            if name not in ALLOWED_EVENT_DEFINITIONS:
+                self.problem(f"{name} is not supported: only timer events are", el)
+            elif kind in ("endEvent", "intermediateThrowEvent"):
+                self.problem("a throwing event cannot carry a timer", el)
+
+    def timer(self, el: etree._Element, kind: str) -> TimerDef | None:
+        defs = self.xpath(el, "bpmn:timerEventDefinition")
+        if not defs:
+            if kind == "boundaryEvent":
+                self.problem("a boundary event must be a timer", el)
+            return None
+        if kind == "startEvent":
+            return None  # reported by the start event check
+        d = defs[0]
+        found = [(k, self.xpath(d, f"bpmn:{k}")) for k in ("timeDuration", "timeDate", "timeCycle")]
+        found = [(k, v[0]) for k, v in found if v]
+        if len(found) != 1:
+            self.problem("a timer needs exactly one of timeDuration, timeDate or timeCycle", el)
+            return None
+        key, value_el = found[0]
+        text = (value_el.text or "").strip()
+        kind_name = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}[key]
+        if kind_name == "cycle":
+            self.problem("timer cycles are not supported; use a duration such as PT15M", el)
+            return None
+        if not text:
+            self.problem(f"the timer's {key} is empty", el)
+            return None
+        self.check_timer_value(el, kind_name, text)
+        attached = el.get("attachedToRef") if kind == "boundaryEvent" else None
+        interrupting = el.get("cancelActivity", "true") != "false"
+        return TimerDef(el.get("id"), el.get("name"), kind_name, text, attached, interrupting, el.sourceline)
+
+    def check_timer_value(self, el: etree._Element, kind: str, text: str) -> None:
+        inner, wrapped = expressions.unwrap(text)
+        if wrapped:
+            try:
+                expressions.parse(text)
+            except ExpressionError as exc:
+                self.problem(f"timer expression: {exc.message}", el)
+            return
+        try:
+            if kind == "duration":
+                Duration.parse(text)
+            else:
+                datetime.fromisoformat(text)
+        except ExpressionError as exc:
+            self.problem(f"timer value {exc.message}", el)
+        except ValueError:
+            self.problem(f"timer date {text!r} is not an ISO 8601 date-time", el)
+
+    # -- tasks and forms --------------------------------------------------------------
+    def properties(self, el: etree._Element) -> dict[str, str]:
+        props = {}
+        for p in self.xpath(el, "bpmn:extensionElements/camunda:properties/camunda:property"):
+            props[p.get("name") or ""] = p.get("value") or ""
+        return props
+
+    def task(self, el: etree._Element, lane_of: dict[str, str], ref_target: dict[str, str]) -> TaskDef | None:
+        ident = el.get("id")
+        name = (el.get("name") or "").strip()
+        if not name:
+            self.problem("the task has no name", el)
+        props = self.properties(el)
+        sop_step = None
+        if "sop_step" in props:
+            raw = props["sop_step"].strip()
+            if raw.isdigit() and 1 <= int(raw) <= 99:
+                sop_step = int(raw)
+            else:
+                self.problem(f"sop_step must be a whole number from 1 to 99, not {raw!r}", el)
+        doc_el = self.xpath(el, "bpmn:documentation")
+        documentation = (doc_el[0].text or "").strip() if doc_el else None
+        inputs = tuple(
+            ref_target.get((s.text or "").strip(), "")
+            for s in self.xpath(el, "bpmn:dataInputAssociation/bpmn:sourceRef")
+        )
+        outputs = tuple(
+            ref_target.get((t.text or "").strip(), "")
+            for t in self.xpath(el, "bpmn:dataOutputAssociation/bpmn:targetRef")
+        )
+        return TaskDef(
+            ident,
+            name or ident,
+            lane_of.get(ident),
+            sop_step,
+            documentation or None,
+            _mutu_baku(documentation),
+            self.form(el),
+            (),
+            tuple(dict.fromkeys(i for i in inputs if i)),
+            tuple(dict.fromkeys(o for o in outputs if o)),
+        )
+
+    def form(self, el: etree._Element) -> Form:
+        fields: list[FormField] = []
+        seen: set[str] = set()
+        for f in self.xpath(el, "bpmn:extensionElements/camunda:formData/camunda:formField"):
+            fid = (f.get("id") or "").strip()
+            ftype = (f.get("type") or "string").strip()
+            if not IDENTIFIER.match(fid):
+                self.problem(
+                    f"form field id {fid!r} must be a plain identifier (letters, digits, _), "
+                    "because conditions refer to it",
+                    el,
+                )
+                continue
+            if fid in seen:
+                self.problem(f"form field '{fid}' is declared twice", el)
+            seen.add(fid)
+            if ftype not in FIELD_TYPES:
+                self.problem(
+                    f"form field '{fid}' has unsupported type '{ftype}' (use one of {', '.join(FIELD_TYPES)})", el
+                )
+            constraints: dict[str, str] = {}
+            for c in self.xpath(f, "camunda:validation/camunda:constraint"):
+                cname = (c.get("name") or "").strip()
+                config = (c.get("config") or "").strip()
+                if cname not in CONSTRAINTS:
+                    self.problem(f"form field '{fid}': unknown constraint '{cname}'", el)
+                    continue
+                if cname in NUMERIC_CONSTRAINTS:
+                    try:
+                        float(config)
+                    except ValueError:
+                        self.problem(f"form field '{fid}': constraint {cname} needs a number, not {config!r}", el)
+                        continue
+                constraints[cname] = config
+            values = tuple(
+                EnumValue((v.get("id") or "").strip(), (v.get("name") or v.get("id") or "").strip())
+                for v in self.xpath(f, "camunda:value")
+            )
+            if ftype == "enum" and not values:
+                self.problem(f"enum form field '{fid}' has no values", el)
+            required = constraints.pop("required", None) is not None
+            fields.append(
+                FormField(
+                    fid, ftype, (f.get("label") or fid).strip(), required, values, f.get("defaultValue"), constraints
+                )
+            )
+        return Form(tuple(fields))
+
+    # -- gateways and conditions -----------------------------------------------------
+    def check_gateways(
+        self,
+        process: etree._Element,
+        flows: dict[str, FlowDef],
+        tasks: dict[str, TaskDef],
+        data_objects: dict[str, str],
+    ) -> None:
+        known = {f.id for t in tasks.values() for f in t.form.fields} | set(data_objects)
+        outgoing: dict[str, list[FlowDef]] = {}
+        for flow in flows.values():
+            outgoing.setdefault(flow.source, []).append(flow)
+        for flow in flows.values():
+            if flow.condition is None:
+                continue
+            el = self.xpath(process, f"bpmn:sequenceFlow[@id='{flow.id}']")[0]
+            try:
+                expr = expressions.parse(flow.condition)
+            except ExpressionError as exc:
+                self.problem(f"condition is not a plain expression: {exc.message}", el)
+                continue
+            for name in sorted(expr.names - known):
+                self.problem(
+                    f"condition {flow.condition!r} refers to '{name}', which no form field provides", el
+                )
+        for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
+            outs = outgoing.get(gw.get("id"), [])
+            if len(outs) > 1:
+                bare = [f for f in outs if f.condition is None and not f.is_default]
+                if bare:
+                    self.problem(
+                        "a deciding gateway needs a condition on every outgoing flow (or a default flow); "
+                        f"missing on {', '.join(f.id for f in bare)}",
+                        gw,
+                    )
+
+    # -- diagram interchange -------------------------------------------------------------
+    def check_di(self, process: etree._Element) -> None:
+        shapes = {s.get("bpmnElement") for s in self.root.iter(f"{{{BPMNDI}}}BPMNShape")}
+        edges = {e.get("bpmnElement") for e in self.root.iter(f"{{{BPMNDI}}}BPMNEdge")}
+        for el in process:
+            kind = _local(el)
+            if kind in SUPPORTED_FLOW_NODES or kind == "dataObjectReference":
+                if el.get("id") not in shapes:
+                    self.problem("element has no shape in the diagram (missing DI)", el)
+            elif kind == "sequenceFlow" and el.get("id") not in edges:
+                self.problem("sequence flow has no edge in the diagram (missing DI)", el)
+        for lane in self.xpath(process, ".//bpmn:lane"):
+            if lane.get("id") not in shapes:
+                self.problem("lane has no shape in the diagram (missing DI)", lane)
+
+
+def _mutu_baku(documentation: str | None) -> MutuBaku:
+    """Read "Persyaratan: ...", "Waktu: ..." and "Output: ..." lines from documentation."""
+    found: dict[str, str] = {}
+    for line in (documentation or "").splitlines():
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        if sep and key in MUTU_BAKU_KEYS and value.strip():
+            found[MUTU_BAKU_KEYS[key]] = value.strip()
+    return MutuBaku(**found)
+
+
+def load_definition(data: bytes) -> ParsedDefinition:
+    """Validate a diagram completely; raise ``DefinitionInvalid`` listing every problem."""
+    tree = parse_xml(data)
+    problems = _xsd_problems(tree)
+    if problems:
+        raise DefinitionInvalid(problems)
+    checker = _Checker(tree)
+    model = checker.run()
+    if checker.problems or model is None:
+        raise DefinitionInvalid(checker.problems or [Problem("the diagram could not be read")])
+    return ParsedDefinition(bytes(data), hashlib.sha256(data).hexdigest(), model, tree)

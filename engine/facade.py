@@ -1,0 +1,204 @@
+"""``Engine``: the one documented Python API of the PTSP workflow system.
+
+The CLI and the web UI call only this class. Each method is one command or
+one query, runs in its own transaction, and returns plain dataclasses from
+``engine.views``. Errors are ``engine.errors.PtspError`` subclasses; a refused
+command changes nothing.
+
+    engine = Engine("sqlite:///var/ptsp.db")
+    engine.init_db()
+    engine.deploy(Path("processes/ptsp.bpmn").read_bytes())
+    engine.add_user("warga", ["Pemohon"], password="...")
+    started = engine.start(as_user="warga")
+    task = engine.tasks(instance=started.instance)[0]
+    engine.complete(task.id, as_user="warga", data={...})
+    engine.tick()                      # fire due SLA timers
+    engine.history(started.registration)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from .cache import DefinitionCache, WorkflowCache
+from .calendar import Calendar
+from .clock import Clock
+from .errors import Conflict, PtspError
+from .runtime import Runtime
+from .scripting import EngineScriptEngine
+from .services import deploying, instances, queries, ticking, users
+from .services.context import Context, actor
+from .store import schema
+from .store.db import Database
+from .store.uow import UnitOfWork
+from .views import (
+    CompleteResult,
+    DeployResult,
+    EventInfo,
+    InstanceInfo,
+    StartResult,
+    TaskDetail,
+    TaskSummary,
+    TickResult,
+    UserInfo,
+)
+
+log = logging.getLogger("ptsp.engine")
+
+
+class Engine:
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        calendar: Calendar | None = None,
+        workflow_cache_size: int = 256,
+        **engine_kwargs: Any,
+    ) -> None:
+        self.db = Database(database_url, **engine_kwargs)
+        self.ctx = Context(
+            runtime=Runtime(EngineScriptEngine(clock, calendar)),
+            definitions=DefinitionCache(),
+            workflows=WorkflowCache(workflow_cache_size),
+        )
+
+    # -- schema ---------------------------------------------------------------
+    def init_db(self) -> None:
+        """Create or upgrade the schema to the newest migration (idempotent)."""
+        schema.upgrade(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def _write(self):  # noqa: ANN202
+        return UnitOfWork(self.db.writer)
+
+    # -- definitions -------------------------------------------------------------
+    def validate(self, xml: bytes) -> None:
+        """Raise ``DefinitionInvalid`` (listing every problem) unless the file could be deployed."""
+        deploying.validate(xml)
+
+    def deploy(self, xml: bytes, *, deployed_by: str | None = None, note: str | None = None) -> DeployResult:
+        """Store a new version, or return the existing one for identical content."""
+        for attempt in (1, 2):
+            try:
+                with self._write() as uow:
+                    result = deploying.deploy(uow, self.ctx, xml, deployed_by=deployed_by, note=note)
+                    uow.commit()
+                    return result
+            except Conflict:
+                if attempt == 2:
+                    raise
+            except IntegrityError:  # a concurrent deploy of the same file won
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    # -- users ---------------------------------------------------------------------
+    def add_user(
+        self, login: str, lanes: list[str], *, name: str | None = None, password: str | None = None
+    ) -> UserInfo:
+        with self._write() as uow:
+            info = users.add_user(uow, self.ctx, login, lanes, name=name, password=password)
+            uow.commit()
+            return info
+
+    def authenticate(self, login: str, password: str) -> UserInfo | None:
+        with self.db.reader() as session:
+            return users.authenticate(session, login, password)
+
+    def user(self, login: str) -> UserInfo:
+        with self.db.reader() as session:
+            a = actor(session, login)
+            return UserInfo(a.id, a.login, a.name, tuple(sorted(a.lanes)))
+
+    # -- commands ----------------------------------------------------------------------
+    def start(self, *, as_user: str, data: dict[str, Any] | None = None, process: str | None = None) -> StartResult:
+        """Start an application owned by ``as_user`` (a member of the start event's lane)."""
+        with self._write() as uow:
+            result = instances.start(uow, self.ctx, as_user, data, process)
+            uow.commit()
+            return result
+
+    def complete(self, task_id: str, *, as_user: str, data: dict[str, Any] | None = None) -> CompleteResult:
+        """Complete a ready user task with form data, as a member of its lane."""
+        with self._write() as uow:
+            result = instances.complete(uow, self.ctx, task_id, as_user, data)
+            uow.commit()
+            return result
+
+    def cancel(self, instance: str | int, *, as_user: str, reason: str | None = None) -> str:
+        with self._write() as uow:
+            registration = instances.cancel(uow, self.ctx, instance, as_user, reason)
+            uow.commit()
+            return registration
+
+    def tick(self, *, batch: int = 500) -> TickResult:
+        """Fire every timer that is due now; each instance in its own transaction."""
+        fired = handled = 0
+        failed: list[dict[str, Any]] = []
+        skip: set[int] = set()
+        while True:
+            now = self.ctx.clock.now()
+            with self.db.reader() as session:
+                due = ticking.due_instances(session, now, batch, skip)
+            if not due:
+                break
+            for instance_id in due:
+                try:
+                    with self._write() as uow:
+                        fired += ticking.fire_instance(uow, self.ctx, instance_id)
+                        uow.commit()
+                    handled += 1
+                except Conflict:
+                    handled += 1  # another worker or a user changed it; its timers are re-read next sweep
+                    skip.add(instance_id)
+                except PtspError as exc:
+                    log.error("timer sweep: instance %s failed: %s", instance_id, exc)
+                    failed.append({"instance": instance_id, "error": exc.message})
+                    skip.add(instance_id)
+                except Exception as exc:  # one broken instance never blocks the sweep
+                    log.exception("timer sweep: instance %s failed", instance_id)
+                    failed.append({"instance": instance_id, "error": f"{type(exc).__name__}: {exc}"})
+                    skip.add(instance_id)
+            if len(due) < batch:
+                break
+        return TickResult(fired, handled, tuple(failed))
+
+    # -- queries --------------------------------------------------------------------------
+    def tasks(
+        self,
+        *,
+        lane: str | None = None,
+        instance: str | int | None = None,
+        as_user: str | None = None,
+        status: str = "ready",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskSummary]:
+        """Tasks from the projection, soonest deadline first; limited to what ``as_user`` may see."""
+        with self.db.reader() as session:
+            user = actor(session, as_user) if as_user is not None else None
+            instance_id = instances.find_instance(session, instance).id if instance is not None else None
+            return queries.list_tasks(
+                session, lane=lane, instance=instance_id, user=user, status=status, limit=limit, offset=offset
+            )
+
+    def task(self, task_id: str, *, as_user: str | None = None) -> TaskDetail:
+        with self.db.reader() as session:
+            user = actor(session, as_user) if as_user is not None else None
+            return queries.task_detail(session, self.ctx, task_id, user)
+
+    def show(self, instance: str | int, *, as_user: str | None = None) -> InstanceInfo:
+        with self.db.reader() as session:
+            user = actor(session, as_user) if as_user is not None else None
+            return queries.instance_info(session, instances.find_instance(session, instance), user)
+
+    def history(self, instance: str | int, *, as_user: str | None = None) -> list[EventInfo]:
+        with self.db.reader() as session:
+            user = actor(session, as_user) if as_user is not None else None
+            return queries.history(session, instances.find_instance(session, instance), user)

@@ -1,0 +1,152 @@
+"""What a deployed diagram says, as plain data.
+
+``ProcessModel`` is the engine's own reading of a BPMN file: lanes, user tasks
+with their SOP step, Mutu Baku and form, timers, gateways, flows and documents.
+The web UI, the CLI, the validator and (later) the version diff all use it;
+none of them needs to touch SpiffWorkflow objects or XML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# The office's roles, in the SOP table's order (see DOMAIN.md).
+KNOWN_LANES = ("Pemohon", "PTSP", "Kepala Kantor", "Kasubag", "Kasi")
+# The lane of the person who applies; tasks there belong to the instance's owner.
+APPLICANT_LANE = "Pemohon"
+
+FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    id: str
+    type: str
+    label: str
+    required: bool = False
+    enum: tuple[EnumValue, ...] = ()
+    default: str | None = None
+    constraints: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def readonly(self) -> bool:
+        return "readonly" in self.constraints
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "label": self.label,
+            "required": self.required,
+            "enum": [{"id": v.id, "name": v.name} for v in self.enum] if self.type == "enum" else None,
+            "default": self.default,
+            "constraints": dict(self.constraints),
+        }
+
+
+@dataclass(frozen=True)
+class Form:
+    fields: tuple[FormField, ...] = ()
+
+    def field(self, field_id: str) -> FormField | None:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"fields": [f.as_dict() for f in self.fields]}
+
+
+@dataclass(frozen=True)
+class MutuBaku:
+    """The SOP's quality standard for a step: requirements, time, output."""
+
+    persyaratan: str | None = None
+    waktu: str | None = None
+    output: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"persyaratan": self.persyaratan, "waktu": self.waktu, "output": self.output}
+
+
+@dataclass(frozen=True)
+class TimerDef:
+    id: str
+    name: str | None
+    kind: str  # duration | date | cycle
+    expression: str
+    attached_to: str | None  # the activity of a boundary timer
+    interrupting: bool
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskDef:
+    id: str
+    name: str
+    lane: str | None
+    sop_step: int | None
+    documentation: str | None
+    mutu_baku: MutuBaku
+    form: Form
+    timers: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # data object ids read
+    outputs: tuple[str, ...] = ()  # data object ids written
+
+
+@dataclass(frozen=True)
+class NodeDef:
+    id: str
+    kind: str  # the BPMN element's local name: userTask, exclusiveGateway...
+    name: str | None
+    lane: str | None
+
+
+@dataclass(frozen=True)
+class FlowDef:
+    id: str
+    name: str | None
+    source: str
+    target: str
+    condition: str | None
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessModel:
+    process_id: str
+    name: str
+    lanes: tuple[str, ...]
+    nodes: Mapping[str, NodeDef]
+    tasks: Mapping[str, TaskDef]
+    flows: Mapping[str, FlowDef]
+    timers: Mapping[str, TimerDef]
+    data_objects: Mapping[str, str]  # id -> name
+    start_event: str
+    start_form: Form = Form()
+
+    @property
+    def start_lane(self) -> str | None:
+        return self.nodes[self.start_event].lane
+
+    def flow_between(self, source: str, target: str) -> FlowDef | None:
+        for flow in self.flows.values():
+            if flow.source == source and flow.target == target:
+                return flow
+        return None
+
+    def timer_for(self, task_id: str) -> TimerDef | None:
+        """The (first) timer attached to a task: its time standard."""
+        task = self.tasks.get(task_id)
+        if task is None or not task.timers:
+            return None
+        return self.timers[task.timers[0]]

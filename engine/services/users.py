@@ -1,0 +1,67 @@
+"""Users and their lanes."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from ..errors import Conflict, InvalidInput
+from ..model import KNOWN_LANES
+from ..passwords import MIN_LENGTH, hash_password, verify_password
+from ..store.models import User, UserLane
+from ..store.uow import UnitOfWork
+from ..views import UserInfo
+from .context import Context
+
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def add_user(
+    uow: UnitOfWork,
+    ctx: Context,
+    login: str,
+    lanes: list[str],
+    *,
+    name: str | None = None,
+    password: str | None = None,
+) -> UserInfo:
+    if not isinstance(login, str) or not LOGIN.match(login):
+        raise InvalidInput(
+            f"invalid login {login!r}: use 2 to 64 lowercase letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit"
+        )
+    lanes = list(dict.fromkeys(lanes))
+    if not lanes:
+        raise InvalidInput("a user needs at least one lane")
+    unknown = [lane for lane in lanes if lane not in KNOWN_LANES]
+    if unknown:
+        raise InvalidInput(f"unknown lane {unknown[0]!r}; lanes are: {', '.join(KNOWN_LANES)}")
+    if password is not None and len(password) < MIN_LENGTH:
+        raise InvalidInput(f"password too short: at least {MIN_LENGTH} characters")
+    name = (name or login).strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("a name must have 1 to 200 characters")
+    session = uow.session
+    if session.execute(select(User.id).where(User.login == login)).first() is not None:
+        raise Conflict(f"user '{login}' already exists")
+    user = User(
+        login=login,
+        name=name,
+        password_hash=hash_password(password) if password else None,
+        active=True,
+        created_at=ctx.clock.now(),
+    )
+    session.add(user)
+    uow.flush()
+    for lane in lanes:
+        session.add(UserLane(user_id=user.id, lane=lane))
+    return UserInfo(user.id, user.login, user.name, tuple(lanes))
+
+
+def authenticate(session, login: str, password: str) -> UserInfo | None:  # noqa: ANN001
+    user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        return None
+    lanes = session.execute(select(UserLane.lane).where(UserLane.user_id == user.id)).scalars().all()
+    return UserInfo(user.id, user.login, user.name, tuple(lanes))

@@ -1,0 +1,150 @@
+"""Tables: definitions, users, instances, the task and timer projections, the event log.
+
+Times are stored as timezone-aware UTC (``UTCDateTime``) on every backend.
+The workflow state column holds SpiffWorkflow's serialized state *without* the
+process definition, which lives once per version in ``definitions``.
+Task lists and timer sweeps read ``tasks`` and ``timers``, never the state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+
+from .types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON}
+
+
+class Definition(Base):
+    """One deployed version of a process diagram, stored exactly as uploaded."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("process_id", "version", name="uq_definitions_process_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    bpmn: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(400))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UserLane(Base):
+    __tablename__ = "user_lanes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class Instance(Base):
+    """One application. ``version`` is the optimistic lock every command checks."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration: Mapped[str] = mapped_column(String(40), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    state_format: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = deferred(mapped_column(Text, nullable=False))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TaskRow(Base):
+    """Projection of user tasks: one row per task occurrence (a loop makes new ones)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_status_lane_due", "status", "lane", "due_at"),
+        Index("ix_tasks_instance", "instance_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(400))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    sop_step: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
+    ready_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TimerRow(Base):
+    """Projection of pending timers; a sweep reads only rows already due."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "due_at"), Index("ix_timers_instance", "instance_id"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    due_at: Mapped[datetime]
+
+
+class Event(Base):
+    """The append-only history of an instance; ``seq`` counts from 1 per instance."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("instance_id", "seq", name="uq_events_instance_seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(100))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(400))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Counter(Base):
+    """Named counters (registration numbers per year)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

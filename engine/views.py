@@ -1,0 +1,187 @@
+"""Plain results the engine returns; callers never see ORM or SpiffWorkflow objects.
+
+Each has ``as_dict()`` giving the JSON shape the CLI prints with ``--json``
+(timestamps as ISO 8601 with offset, in UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .model import Form, MutuBaku
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    process: str
+    version: int
+    sha256: str
+    created: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"process": self.process, "version": self.version, "sha256": self.sha256, "created": self.created}
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    login: str
+    name: str
+    lanes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "login": self.login, "name": self.name, "lanes": list(self.lanes)}
+
+
+@dataclass(frozen=True)
+class StartResult:
+    instance: int
+    registration: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"instance": self.instance, "registration": self.registration}
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    id: str
+    instance: int
+    registration: str
+    name: str
+    element: str
+    lane: str | None
+    sop_step: int | None
+    status: str
+    ready_at: datetime
+    due_at: datetime | None
+    breached_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.status == "ready" and self.due_at is not None and self.due_at <= now
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "instance": self.instance,
+            "registration": self.registration,
+            "name": self.name,
+            "element": self.element,
+            "lane": self.lane,
+            "sop_step": self.sop_step,
+            "status": self.status,
+            "ready_at": iso(self.ready_at),
+            "due_at": iso(self.due_at),
+            "breached_at": iso(self.breached_at),
+            "completed_at": iso(self.completed_at),
+            "completed_by": self.completed_by,
+        }
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    summary: TaskSummary
+    form: Form
+    documentation: str | None
+    mutu_baku: MutuBaku
+    standard: str | None  # the time standard as written, e.g. PT15M
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.summary.as_dict()
+        d.update(
+            {
+                "documentation": self.documentation,
+                "mutu_baku": self.mutu_baku.as_dict(),
+                "standard": self.standard,
+                "form": self.form.as_dict(),
+            }
+        )
+        return d
+
+
+@dataclass(frozen=True)
+class CompleteResult:
+    task: str
+    instance: int
+    registration: str
+    status: str
+    next_tasks: tuple[TaskSummary, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "instance": self.instance,
+            "registration": self.registration,
+            "status": self.status,
+            "next_tasks": [t.as_dict() for t in self.next_tasks],
+        }
+
+
+@dataclass(frozen=True)
+class TickResult:
+    fired: int
+    instances: int
+    failed: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"fired": self.fired, "instances": self.instances, "failed": list(self.failed)}
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    id: int
+    registration: str
+    status: str
+    process: str
+    version: int
+    owner: str
+    started_at: datetime
+    ended_at: datetime | None
+    data: dict[str, Any] = field(default_factory=dict)
+    open_tasks: tuple[TaskSummary, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "registration": self.registration,
+            "status": self.status,
+            "process": self.process,
+            "version": self.version,
+            "owner": self.owner,
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "data": self.data,
+            "open_tasks": [t.as_dict() for t in self.open_tasks],
+        }
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    seq: int
+    type: str
+    at: datetime
+    actor: str | None
+    task: str | None
+    task_name: str | None
+    lane: str | None
+    data: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {
+            "seq": self.seq,
+            "type": self.type,
+            "at": iso(self.at),
+            "actor": self.actor,
+            "task": self.task,
+            "task_name": self.task_name,
+            "lane": self.lane,
+        }
+        d.update({k: v for k, v in self.data.items() if k not in d})
+        return d

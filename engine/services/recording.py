@@ -58,7 +58,9 @@ def apply_changes(
     model = compiled.model
     form_data = form_data or {}
     created: dict[str, TaskRow] = {}
-    due_of = {c.data.get("task"): c.data.get("due_at") for c in changes if c.type == "timer_armed"}
+    # A timer armed with its deadline already past (step 7 running late) fires
+    # at once and is never "armed"; its breach still carries the deadline.
+    due_of = {c.data.get("task"): c.data.get("due_at") for c in changes if c.type in ("timer_armed", "sla_breached")}
 
     def row(task_id: str | None) -> TaskRow | None:
         if task_id is None:

@@ -1,0 +1,54 @@
+# The two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+export PTSP_DATABASE_URL ?= sqlite:///var/ptsp.db
+
+NODE_STAMP := tools/bpmn-js/node_modules/.installed
+
+.PHONY: venv node-deps run demo test test-postgres lint format bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+# bpmn-js and bpmnlint check the diagram as a modeler opens it; skipped without npm.
+$(NODE_STAMP): tools/bpmn-js/package.json tools/bpmn-js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tools/bpmn-js --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the modeler checks will be skipped"; fi
+
+node-deps: $(NODE_STAMP)
+
+## Set up the embedded SQLite database, the deployed diagram and demo users, and run one application.
+run: venv
+	$(BIN)/ptsp demo
+
+## Run the whole test suite (PostgreSQL tests run when PTSP_TEST_POSTGRES_URL is set).
+test: venv node-deps
+	$(BIN)/pytest
+
+test-postgres: venv
+	PTSP_TEST_POSTGRES_URL=$${PTSP_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m postgres
+
+lint: venv
+	$(BIN)/ruff check engine tests bench
+	$(BIN)/ruff format --check engine tests bench
+
+format: venv
+	$(BIN)/ruff format engine tests bench
+	$(BIN)/ruff check --fix engine tests bench
+
+## Benchmarks print ratios against a baseline measured in the same run.
+bench: venv
+	$(BIN)/python -m bench.durable_vs_memory
+	$(BIN)/python -m bench.task_list
+	$(BIN)/python -m bench.tick
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

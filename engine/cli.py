@@ -1,0 +1,378 @@
+"""The ``ptsp`` command: a thin shell over ``engine.Engine``.
+
+Every command prints a readable table (times in WIB) by default and JSON (UTC,
+ISO 8601 with offset) with ``--json``. A refused command prints one line,
+``error: ...``, on stderr, exits with status 1 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .calendar import WIB
+from .errors import DefinitionInvalid, FormInvalid, PtspError
+from .facade import Engine
+from .store.db import default_url
+
+
+def wib(moment: datetime | None) -> str:
+    return moment.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB") if moment else "-"
+
+
+def _engine(ctx: click.Context) -> Engine:
+    obj = ctx.ensure_object(dict)
+    if "engine" not in obj:
+        obj["engine"] = Engine(obj.get("database"))
+        ctx.call_on_close(obj["engine"].close)
+    return obj["engine"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def command(group: click.Group, name: str | None = None, with_json: bool = True) -> Callable:
+    """Register a command that maps engine errors to one line on stderr."""
+
+    def decorate(fn: Callable) -> Callable:
+        @wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except DefinitionInvalid as exc:
+                if kwargs.get("as_json"):
+                    click.echo(json.dumps({"problems": [p.as_dict() for p in exc.problems]}, indent=2))
+                for problem in exc.problems:
+                    click.echo(f"error: {problem}", err=True)
+                sys.exit(1)
+            except FormInvalid as exc:
+                _fail(exc.message)
+            except PtspError as exc:
+                _fail(exc.message)
+
+        if with_json:
+            run = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(run)
+        return group.command(name)(click.pass_context(run))
+
+    return decorate
+
+
+def _data(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if raw == "-":
+        raw = sys.stdin.read()
+    elif raw.startswith("@"):
+        try:
+            raw = Path(raw[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot read --data file: {exc.strerror}")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        _fail(f"--data is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    if not isinstance(data, dict):
+        _fail("--data must be a JSON object, e.g. '{\"berkas_lengkap\": true}'")
+    return data
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _table(headers: list[str], rows: Iterable[list[Any]]) -> None:
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database",
+    envvar="PTSP_DATABASE_URL",
+    help=f"SQLAlchemy database URL (default: $PTSP_DATABASE_URL or {default_url()}).",
+)
+@click.pass_context
+def main(ctx: click.Context, database: str | None) -> None:
+    """PTSP workflow: the SOP of the Kemenag Jakarta Selatan one-stop service, executed."""
+    ctx.ensure_object(dict)["database"] = database
+
+
+# ------------------------------------------------------------------------- db
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@command(db, "init", with_json=False)
+def db_init(ctx: click.Context) -> None:
+    """Create or upgrade the schema (idempotent)."""
+    engine = _engine(ctx)
+    engine.init_db()
+    click.echo(f"database ready: {engine.db.url.render_as_string(hide_password=True)}")
+
+
+# ------------------------------------------------------------------- deploy
+@command(main, "deploy")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only; store nothing.")
+@click.option("--note", help="A change note stored with the version.")
+@click.option("--by", "deployed_by", help="Who deploys (login), recorded with the version.")
+def deploy(
+    ctx: click.Context, path: Path, dry_run: bool, note: str | None, deployed_by: str | None, as_json: bool
+) -> None:
+    """Validate a .bpmn file and store it as a new version of its process."""
+    try:
+        xml = path.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}")
+    engine = _engine(ctx)
+    if dry_run:
+        engine.validate(xml)
+        if as_json:
+            _print_json({"ok": True, "problems": []})
+        else:
+            click.echo(f"{path}: valid")
+        return
+    result = engine.deploy(xml, deployed_by=deployed_by, note=note)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        what = "deployed" if result.created else "already deployed as"
+        click.echo(f"{result.process} {what} version {result.version} (sha256 {result.sha256[:12]}...)")
+
+
+# --------------------------------------------------------------------- users
+@main.group()
+def user() -> None:
+    """Users and their lanes."""
+
+
+@command(user, "add")
+@click.argument("login")
+@click.option("--lane", "lanes", multiple=True, required=True, help="A lane the user works in (repeatable).")
+@click.option("--name", help="Full name (defaults to the login).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def user_add(
+    ctx: click.Context, login: str, lanes: tuple[str, ...], name: str | None, password_stdin: bool, as_json: bool
+) -> None:
+    """Add a user who works in the given lanes."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    info = _engine(ctx).add_user(login, list(lanes), name=name, password=password)
+    if as_json:
+        _print_json(info.as_dict())
+    else:
+        click.echo(f"user {info.login} added to {', '.join(info.lanes)}")
+
+
+# ---------------------------------------------------------------- instances
+@command(main, "start")
+@click.option("--as", "as_user", required=True, help="The applicant (a member of the Pemohon lane).")
+@click.option("--data", help="Start form data as a JSON object, @file or - for stdin.")
+@click.option("--process", help="Process id (default: the most recently deployed process).")
+def start(ctx: click.Context, as_user: str, data: str | None, process: str | None, as_json: bool) -> None:
+    """Start a new application."""
+    result = _engine(ctx).start(as_user=as_user, data=_data(data), process=process)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        click.echo(f"started {result.registration} (instance {result.instance})")
+
+
+@command(main, "tasks")
+@click.option("--lane", help="Only tasks of this lane.")
+@click.option("--instance", help="Only tasks of this application (id or registration number).")
+@click.option("--as", "as_user", help="Only what this user may see and do.")
+@click.option("--status", type=click.Choice(["ready", "completed", "cancelled"]), default="ready", show_default=True)
+@click.option("--limit", type=int, help="At most this many tasks.")
+def tasks(
+    ctx: click.Context,
+    lane: str | None,
+    instance: str | None,
+    as_user: str | None,
+    status: str,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """List tasks, soonest deadline first."""
+    engine = _engine(ctx)
+    found = engine.tasks(lane=lane, instance=instance, as_user=as_user, status=status, limit=limit)
+    if as_json:
+        keys = ("id", "instance", "registration", "name", "lane", "sop_step", "ready_at", "due_at")
+        _print_json([{k: t.as_dict()[k] for k in keys} | {"status": t.status} for t in found])
+        return
+    now = engine.ctx.clock.now()
+    _table(
+        ["ID", "REGISTRATION", "STEP", "TASK", "LANE", "READY", "DUE"],
+        [
+            [t.id, t.registration, t.sop_step, t.name, t.lane, wib(t.ready_at),
+             wib(t.due_at) + (" (late)" if t.overdue(now) else "")]
+            for t in found
+        ],
+    )
+
+
+@command(main, "task")
+@click.argument("task_id")
+@click.option("--as", "as_user", help="Show it as this user may see it.")
+def task(ctx: click.Context, task_id: str, as_user: str | None, as_json: bool) -> None:
+    """Show one task with its SOP standard and its form."""
+    detail = _engine(ctx).task(task_id, as_user=as_user)
+    if as_json:
+        _print_json(detail.as_dict())
+        return
+    s = detail.summary
+    mb = detail.mutu_baku
+    for label, value in [
+        ("Task", s.name),
+        ("Application", f"{s.registration} (instance {s.instance})"),
+        ("Lane", s.lane),
+        ("SOP step", s.sop_step),
+        ("Status", s.status),
+        ("Ready", wib(s.ready_at)),
+        ("Due", wib(s.due_at)),
+        ("Persyaratan", mb.persyaratan),
+        ("Waktu", mb.waktu),
+        ("Output", mb.output),
+    ]:
+        click.echo(f"{label + ':':<13}{'' if value is None else value}")
+    click.echo("")
+    _table(
+        ["FIELD", "TYPE", "REQUIRED", "LABEL", "VALUES"],
+        [
+            [f.id, f.type, "yes" if f.required else "", f.label, ", ".join(v.id for v in f.enum)]
+            for f in detail.form.fields
+        ],
+    )
+
+
+@command(main, "complete")
+@click.argument("task_id")
+@click.option("--as", "as_user", required=True, help="Who completes it (a member of the task's lane).")
+@click.option("--data", help="Form data as a JSON object, @file or - for stdin.")
+def complete(ctx: click.Context, task_id: str, as_user: str, data: str | None, as_json: bool) -> None:
+    """Complete a task with its form data."""
+    result = _engine(ctx).complete(task_id, as_user=as_user, data=_data(data))
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    click.echo(f"completed {task_id} of {result.registration}; application is {result.status}")
+    for t in result.next_tasks:
+        click.echo(f"next: {t.name} ({t.lane}), task {t.id}, due {wib(t.due_at)}")
+
+
+@command(main, "cancel")
+@click.argument("instance")
+@click.option("--as", "as_user", required=True, help="The applicant, or PTSP or Kepala Kantor staff.")
+@click.option("--reason", help="Why the application is cancelled.")
+def cancel(ctx: click.Context, instance: str, as_user: str, reason: str | None, as_json: bool) -> None:
+    """Cancel a running application."""
+    registration = _engine(ctx).cancel(instance, as_user=as_user, reason=reason)
+    if as_json:
+        _print_json({"registration": registration, "status": "cancelled"})
+    else:
+        click.echo(f"cancelled {registration}")
+
+
+@command(main, "tick")
+def tick(ctx: click.Context, as_json: bool) -> None:
+    """Fire every timer that is due now and record the breaches."""
+    result = _engine(ctx).tick()
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        click.echo(f"fired {result.fired} timer(s) in {result.instances} application(s)")
+        for failure in result.failed:
+            click.echo(f"failed: instance {failure['instance']}: {failure['error']}", err=True)
+    if result.failed:
+        sys.exit(1)
+
+
+@command(main, "show")
+@click.argument("instance")
+def show(ctx: click.Context, instance: str, as_json: bool) -> None:
+    """Show an application (by id or registration number)."""
+    info = _engine(ctx).show(instance)
+    if as_json:
+        d = info.as_dict()
+        _print_json({k: d[k] for k in ("id", "registration", "status", "version", "data")} | d)
+        return
+    for label, value in [
+        ("Registration", info.registration),
+        ("Instance", info.id),
+        ("Status", info.status),
+        ("Process", f"{info.process} version {info.version}"),
+        ("Applicant", info.owner),
+        ("Started", wib(info.started_at)),
+        ("Ended", wib(info.ended_at)),
+    ]:
+        click.echo(f"{label + ':':<14}{value}")
+    for t in info.open_tasks:
+        click.echo(f"{'Waiting for:':<14}{t.name} ({t.lane}), due {wib(t.due_at)}, task {t.id}")
+    if info.data:
+        click.echo("")
+        _table(["FIELD", "VALUE"], [[k, json.dumps(v, ensure_ascii=False)] for k, v in info.data.items()])
+
+
+def describe_event(e: Any) -> str:
+    data = e.data
+    if e.type == "task_completed":
+        filled = {k: v for k, v in (data.get("form") or {}).items() if v is not None}
+        return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in filled.items())
+    if e.type == "task_ready":
+        return f"due {wib(datetime.fromisoformat(data['due_at']))}" if data.get("due_at") else ""
+    if e.type == "sla_breached":
+        due = wib(datetime.fromisoformat(data["due_at"])) if data.get("due_at") else "-"
+        return f"standard {data.get('standard')}, due {due}"
+    if e.type == "gateway_decided":
+        return "; ".join(f"-> {t.get('flow_name') or t.get('target')}" for t in data.get("taken", []))
+    if e.type == "instance_started":
+        return f"{data.get('registration')} on {data.get('process')} version {data.get('version')}"
+    if e.type == "instance_cancelled":
+        return data.get("reason") or ""
+    return ""
+
+
+def print_timeline(events: list[Any]) -> None:
+    _table(
+        ["SEQ", "TIME", "EVENT", "ACTOR", "LANE", "STEP", "TASK", "DETAIL"],
+        [
+            [e.seq, wib(e.at), e.type, e.actor, e.lane, e.data.get("sop_step"), e.task_name, describe_event(e)]
+            for e in events
+        ],
+    )
+
+
+@command(main, "history")
+@click.argument("instance")
+def history(ctx: click.Context, instance: str, as_json: bool) -> None:
+    """The application's timeline, oldest first."""
+    events = _engine(ctx).history(instance)
+    if as_json:
+        _print_json([e.as_dict() for e in events])
+    else:
+        print_timeline(events)
+
+
+@command(main, "demo", with_json=False)
+@click.option("--bpmn", type=click.Path(dir_okay=False, path_type=Path), default=Path("processes/ptsp.bpmn"))
+def demo(ctx: click.Context, bpmn: Path) -> None:
+    """Set up the database, the diagram and demo users; run one application through all lanes."""
+    from .demo import run_demo
+
+    run_demo(_engine(ctx), bpmn, click.echo, print_timeline)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,12 +21,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from .cache import DefinitionCache, WorkflowCache
 from .calendar import Calendar
 from .clock import Clock
 from .errors import Conflict, PtspError
+from .model import lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
 from .services import deploying, instances, queries, ticking, users
@@ -90,10 +89,7 @@ class Engine:
                     result = deploying.deploy(uow, self.ctx, xml, deployed_by=deployed_by, note=note)
                     uow.commit()
                     return result
-            except Conflict:
-                if attempt == 2:
-                    raise
-            except IntegrityError:  # a concurrent deploy of the same file won
+            except Conflict:  # a concurrent deploy of the same file won: return it
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -114,7 +110,7 @@ class Engine:
     def user(self, login: str) -> UserInfo:
         with self.db.reader() as session:
             a = actor(session, login)
-            return UserInfo(a.id, a.login, a.name, tuple(sorted(a.lanes)))
+            return UserInfo(a.id, a.login, a.name, lane_order(a.lanes))
 
     # -- commands ----------------------------------------------------------------------
     def start(self, *, as_user: str, data: dict[str, Any] | None = None, process: str | None = None) -> StartResult:

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from ..errors import Conflict, InvalidInput
-from ..model import KNOWN_LANES
+from ..model import KNOWN_LANES, lane_order
 from ..passwords import MIN_LENGTH, hash_password, verify_password
 from ..store.models import User, UserLane
 from ..store.uow import UnitOfWork
@@ -56,7 +56,7 @@ def add_user(
     uow.flush()
     for lane in lanes:
         session.add(UserLane(user_id=user.id, lane=lane))
-    return UserInfo(user.id, user.login, user.name, tuple(lanes))
+    return UserInfo(user.id, user.login, user.name, lane_order(lanes))
 
 
 def authenticate(session, login: str, password: str) -> UserInfo | None:  # noqa: ANN001
@@ -64,4 +64,4 @@ def authenticate(session, login: str, password: str) -> UserInfo | None:  # noqa
     if user is None or not user.active or not verify_password(user.password_hash, password):
         return None
     lanes = session.execute(select(UserLane.lane).where(UserLane.user_id == user.id)).scalars().all()
-    return UserInfo(user.id, user.login, user.name, tuple(lanes))
+    return UserInfo(user.id, user.login, user.name, lane_order(lanes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from types import TracebackType
 
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict
+
+log = logging.getLogger("ptsp.store")
+CHANGED = "the application was changed by someone else meanwhile; reload and try again"
+COLLIDED = "the change collides with another one made meanwhile; reload and try again"
 
 
 class UnitOfWork:
@@ -33,18 +38,11 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError:
-            raise Conflict("the application was changed by someone else meanwhile; reload and try again") from None
+        self.session.flush()
 
     def commit(self) -> None:
         try:
             self.session.commit()
-        except StaleDataError:
-            raise Conflict("the application was changed by someone else meanwhile; reload and try again") from None
-        except IntegrityError as exc:
-            raise Conflict(f"the change collides with another one made meanwhile ({exc.orig})") from None
         except OperationalError as exc:
             if "locked" in str(exc.orig).lower() or "serialize" in str(exc.orig).lower():
                 raise Conflict("the database is busy with a conflicting change; try again") from None
@@ -59,3 +57,10 @@ class UnitOfWork:
         if self.session.in_transaction():
             self.session.rollback()
         self.session.close()
+        # A unique key or the version check tripped by a concurrent command,
+        # wherever the flush happened: the loser gets a conflict, never a 500.
+        if isinstance(exc, StaleDataError):
+            raise Conflict(CHANGED) from exc
+        if isinstance(exc, IntegrityError):
+            log.info("integrity error mapped to a conflict: %s", exc.orig)
+            raise Conflict(COLLIDED) from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _cal
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
 from .errors import ExpressionError
@@ -50,9 +50,7 @@ class Duration:
             raise ExpressionError(f"a duration must be text, not {type(text).__name__}")
         m = _DURATION.match(text.strip().upper())
         if m is None:
-            raise ExpressionError(
-                f"{text.strip()!r} is not an ISO 8601 duration (examples: PT15M, PT1H, P1D)"
-            )
+            raise ExpressionError(f"{text.strip()!r} is not an ISO 8601 duration (examples: PT15M, PT1H, P1D)")
         parts = {k: v for k, v in m.groupdict().items() if v is not None}
         if not parts:
             raise ExpressionError(f"{text.strip()!r} is not an ISO 8601 duration")
@@ -64,9 +62,7 @@ class Duration:
     @property
     def fixed(self) -> timedelta:
         """The part of the duration with a fixed length (everything but years and months)."""
-        return timedelta(
-            weeks=self.weeks, days=self.days, hours=self.hours, minutes=self.minutes, seconds=self.seconds
-        )
+        return timedelta(weeks=self.weeks, days=self.days, hours=self.hours, minutes=self.minutes, seconds=self.seconds)
 
     def __str__(self) -> str:
         date = "".join(
@@ -118,7 +114,7 @@ class WallClockCalendar:
         moment = start
         if duration.years or duration.months:
             moment = add_months(moment, duration.years * 12 + duration.months)
-        return (moment + duration.fixed).astimezone(timezone.utc)
+        return (moment + duration.fixed).astimezone(UTC)
 
 
 def deadline(calendar: Calendar, start: datetime, standard: str) -> datetime:

@@ -216,8 +216,15 @@ def tasks(
     _table(
         ["ID", "REGISTRATION", "STEP", "TASK", "LANE", "READY", "DUE"],
         [
-            [t.id, t.registration, t.sop_step, t.name, t.lane, wib(t.ready_at),
-             wib(t.due_at) + (" (late)" if t.overdue(now) else "")]
+            [
+                t.id,
+                t.registration,
+                t.sop_step,
+                t.name,
+                t.lane,
+                wib(t.ready_at),
+                wib(t.due_at) + (" (late)" if t.overdue(now) else ""),
+            ]
             for t in found
         ],
     )
@@ -305,8 +312,7 @@ def show(ctx: click.Context, instance: str, as_json: bool) -> None:
     """Show an application (by id or registration number)."""
     info = _engine(ctx).show(instance)
     if as_json:
-        d = info.as_dict()
-        _print_json({k: d[k] for k in ("id", "registration", "status", "version", "data")} | d)
+        _print_json(info.as_dict())
         return
     for label, value in [
         ("Registration", info.registration),

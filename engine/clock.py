@@ -8,7 +8,7 @@ moments.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -20,7 +20,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -32,7 +32,7 @@ class FixedClock:
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
             raise ValueError("clock moments must be timezone-aware")
-        self.moment = moment.astimezone(timezone.utc)
+        self.moment = moment.astimezone(UTC)
 
     def now(self) -> datetime:
         return self.moment

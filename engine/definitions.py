@@ -171,7 +171,8 @@ def _xsd_problems(tree: etree._ElementTree) -> list[Problem]:
         element = None
         if entry.path:
             try:
-                found = tree.xpath(entry.path)
+                prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k} | NS
+                found = tree.xpath(entry.path, namespaces=prefixes)
                 if found and isinstance(found[0], etree._Element):
                     element = _label(found[0])
             except etree.XPathError:
@@ -217,9 +218,7 @@ class _Checker:
             if ident is None:
                 continue
             if ident in RESERVED_IDS:
-                self.problem(
-                    f"the id '{ident}' is reserved by the workflow engine; rename the element", el
-                )
+                self.problem(f"the id '{ident}' is reserved by the workflow engine; rename the element", el)
             elif "." in ident:
                 self.problem(f"the id '{ident}' contains '.', which the workflow engine reserves", el)
 
@@ -227,7 +226,7 @@ class _Checker:
         processes = self.xpath(self.root, "bpmn:process")
         executable = [p for p in processes if p.get("isExecutable", "false") == "true"]
         if not executable:
-            self.problem("no executable process: set isExecutable=\"true\" on the process")
+            self.problem('no executable process: set isExecutable="true" on the process')
             return None
         if len(executable) > 1:
             for p in executable[1:]:
@@ -279,8 +278,7 @@ class _Checker:
                 continue
             if name not in KNOWN_LANES:
                 self.problem(
-                    f"unknown lane '{name}'; lanes must be named after the office's roles: "
-                    + ", ".join(KNOWN_LANES),
+                    f"unknown lane '{name}'; lanes must be named after the office's roles: " + ", ".join(KNOWN_LANES),
                     lane,
                 )
             if name in names:
@@ -369,8 +367,16 @@ class _Checker:
             if timer.attached_to in tasks:
                 t = tasks[timer.attached_to]
                 tasks[t.id] = TaskDef(
-                    t.id, t.name, t.lane, t.sop_step, t.documentation, t.mutu_baku, t.form,
-                    t.timers + (timer.id,), t.inputs, t.outputs,
+                    t.id,
+                    t.name,
+                    t.lane,
+                    t.sop_step,
+                    t.documentation,
+                    t.mutu_baku,
+                    t.form,
+                    (*t.timers, timer.id),
+                    t.inputs,
+                    t.outputs,
                 )
             elif timer.attached_to is not None and timer.attached_to not in nodes:
                 self.problem(f"timer is attached to unknown element '{timer.attached_to}'")
@@ -434,7 +440,7 @@ class _Checker:
         return TimerDef(el.get("id"), el.get("name"), kind_name, text, attached, interrupting, el.sourceline)
 
     def check_timer_value(self, el: etree._Element, kind: str, text: str) -> None:
-        inner, wrapped = expressions.unwrap(text)
+        _inner, wrapped = expressions.unwrap(text)
         if wrapped:
             try:
                 expressions.parse(text)
@@ -564,9 +570,7 @@ class _Checker:
                 self.problem(f"condition is not a plain expression: {exc.message}", el)
                 continue
             for name in sorted(expr.names - known):
-                self.problem(
-                    f"condition {flow.condition!r} refers to '{name}', which no form field provides", el
-                )
+                self.problem(f"condition {flow.condition!r} refers to '{name}', which no form field provides", el)
         for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
             outs = outgoing.get(gw.get("id"), [])
             if len(outs) > 1:

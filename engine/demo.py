@@ -84,9 +84,7 @@ def ensure_demo_users(engine: Engine, say: Callable[[str], None]) -> dict[str, s
     return {lanes[0]: login for login, _name, lanes in DEMO_USERS}
 
 
-def run_demo(
-    engine: Engine, bpmn: Path, say: Callable[[str], None], print_timeline: Callable[[list], None]
-) -> str:
+def run_demo(engine: Engine, bpmn: Path, say: Callable[[str], None], print_timeline: Callable[[list], None]) -> str:
     engine.init_db()
     deployed = engine.deploy(bpmn.read_bytes(), deployed_by="demo", note="demo setup")
     say(f"Diagram {bpmn}: process {deployed.process} version {deployed.version}")

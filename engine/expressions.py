@@ -266,9 +266,7 @@ def _compare(op: str, a: Any, b: Any) -> bool:
         return equal if op == "==" else not equal
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
     if not numeric and not (isinstance(a, str) and isinstance(b, str)):
-        raise ExpressionError(
-            f"cannot compare {type(a).__name__} with {type(b).__name__} using '{op}'"
-        )
+        raise ExpressionError(f"cannot compare {type(a).__name__} with {type(b).__name__} using '{op}'")
     if op == "<":
         return a < b
     if op == ">":

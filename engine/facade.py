@@ -73,7 +73,7 @@ class Engine:
     def close(self) -> None:
         self.db.dispose()
 
-    def _write(self):  # noqa: ANN202
+    def _write(self):
         return UnitOfWork(self.db.writer)
 
     # -- definitions -------------------------------------------------------------

@@ -20,7 +20,7 @@ APPLICANT_LANE = "Pemohon"
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 
 
-def lane_order(lanes) -> tuple[str, ...]:  # noqa: ANN001
+def lane_order(lanes) -> tuple[str, ...]:
     """Lanes in the SOP table's order (unknown ones last, alphabetically)."""
     known = {name: i for i, name in enumerate(KNOWN_LANES)}
     return tuple(sorted(set(lanes), key=lambda lane: (known.get(lane, len(known)), lane)))

@@ -116,9 +116,7 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
         if compiled is None:
             raise ValueError("restoring a workflow needs its compiled process")
         if dct.get("spec") != compiled.spec.name:
-            raise ProcessError(
-                f"stored state belongs to process '{dct.get('spec')}', not '{compiled.spec.name}'"
-            )
+            raise ProcessError(f"stored state belongs to process '{dct.get('spec')}', not '{compiled.spec.name}'")
         workflow = self.target_class(
             compiled.spec, compiled.subprocess_specs, script_engine=script_engine, deserializing=True
         )
@@ -288,9 +286,7 @@ class Runtime:
     def snapshot(wf: BpmnWorkflow) -> dict[UUID, int]:
         return {tid: t.state for tid, t in wf.tasks.items()}
 
-    def changes(
-        self, wf: BpmnWorkflow, model: ProcessModel, before: dict[UUID, int], was_done: bool
-    ) -> list[Change]:
+    def changes(self, wf: BpmnWorkflow, model: ProcessModel, before: dict[UUID, int], was_done: bool) -> list[Change]:
         found: list[tuple[int, int, Change]] = []
         for order, (tid, task) in enumerate(wf.tasks.items()):
             old, new = before.get(tid), task.state
@@ -319,9 +315,9 @@ class Runtime:
             return []
         if _is_timer(spec):
             return self._timer_changes(task, spec, old, new)
-        if isinstance(spec, (ExclusiveGateway, InclusiveGateway)) and new == TaskState.COMPLETED:
-            if len(spec.outputs) > 1:
-                return [self._decision(task, spec, model)]
+        deciding = isinstance(spec, (ExclusiveGateway, InclusiveGateway)) and len(spec.outputs) > 1
+        if deciding and new == TaskState.COMPLETED:
+            return [self._decision(task, spec, model)]
         return []
 
     @staticmethod
@@ -341,7 +337,10 @@ class Runtime:
             return [Change("timer_armed", tid, spec.bpmn_id, info)]
         if new == TaskState.COMPLETED:
             if old in pending:
-                return [Change("timer_cleared", tid, spec.bpmn_id, info), Change("sla_breached", tid, spec.bpmn_id, info)]
+                return [
+                    Change("timer_cleared", tid, spec.bpmn_id, info),
+                    Change("sla_breached", tid, spec.bpmn_id, info),
+                ]
             return [Change("sla_breached_on_arrival", tid, spec.bpmn_id, info)]
         if new == TaskState.CANCELLED and old in pending:
             return [Change("timer_cleared", tid, spec.bpmn_id, info)]

@@ -15,7 +15,7 @@ moment the task became ready.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -114,7 +114,7 @@ class EngineDateTimer(TimeDateEventDefinition):
             moment = datetime.fromisoformat(timer_text(self.expression, my_task.data))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=WIB)
-            due = moment.astimezone(timezone.utc).isoformat()
+            due = moment.astimezone(UTC).isoformat()
             my_task._set_internal_data(**{DUE: due, ANCHOR: now.isoformat()})
         if datetime.fromisoformat(due) <= now:
             my_task._set_internal_data(event_fired=True)

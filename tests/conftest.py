@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ PTSP_BPMN = ROOT / "processes" / "ptsp.bpmn"
 PG_ENV = "PTSP_TEST_POSTGRES_URL"
 
 # Monday 23 November 2026, 09:00 WIB
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 STAFF = {
     "ptsp": ["PTSP"],

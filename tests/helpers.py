@@ -59,7 +59,9 @@ class Application:
         task = self.current()
         assert task.element == STEP_ELEMENTS[step], f"expected step {step}, the process waits at {task.element}"
         if data is None:
-            data = valid_data(self.engine, task.id, **({"berkas_lengkap": True} | overrides if step == 4 else overrides))
+            data = valid_data(
+                self.engine, task.id, **({"berkas_lengkap": True} | overrides if step == 4 else overrides)
+            )
         return self.engine.complete(task.id, as_user=as_user or self.who(task), data=data)
 
     def walk(self, steps: list[Any]) -> None:
@@ -76,5 +78,5 @@ def fingerprint(engine: Engine) -> dict[str, list[tuple]]:
     with engine.db.reader() as session:
         for table in Base.metadata.sorted_tables:
             rows = session.execute(select(table)).all()
-            out[table.name] = sorted((tuple(repr(v) for v in row) for row in rows))
+            out[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
     return out

@@ -53,8 +53,10 @@ def deploy(uow: UnitOfWork, ctx: Context, xml: bytes, *, deployed_by: str | None
     return DeployResult(row.process_id, row.version, row.sha256, created=True)
 
 
-def latest_definition(session, process_id: str | None) -> Definition | None:  # noqa: ANN001
+def latest_definition(session, process_id: str | None) -> Definition | None:
     query = select(Definition).order_by(Definition.id.desc()).limit(1)
     if process_id is not None:
-        query = select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc()).limit(1)
+        query = (
+            select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc()).limit(1)
+        )
     return session.execute(query).scalar_one_or_none()

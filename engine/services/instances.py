@@ -68,9 +68,13 @@ def start(
     session.add(instance)
     uow.flush()
     log_event(
-        session, instance, "instance_started", now, actor=login,
-        lane=lane, data={"registration": number, "process": definition.process_id, "version": definition.version,
-                         "form": cleaned},
+        session,
+        instance,
+        "instance_started",
+        now,
+        actor=login,
+        lane=lane,
+        data={"registration": number, "process": definition.process_id, "version": definition.version, "form": cleaned},
     )
     apply_changes(session, instance, compiled, changes, now=now, actor=login)
     uow.flush()
@@ -119,13 +123,14 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     changes = ctx.runtime.complete(wf, compiled.model, task_id, cleaned, documents)
     instance.state = ctx.runtime.dump(wf)
     instance.data = {**(instance.data or {}), **cleaned}
-    ready = apply_changes(
-        session, instance, compiled, changes, now=now, actor=login, form_data={task_id: cleaned}
-    )
+    ready = apply_changes(session, instance, compiled, changes, now=now, actor=login, form_data={task_id: cleaned})
     uow.flush()
     uow.on_commit(lambda: ctx.workflows.put(instance.id, instance.version, wf))
     return CompleteResult(
-        task_id, instance.id, instance.registration, instance.status,
+        task_id,
+        instance.id,
+        instance.registration,
+        instance.status,
         tuple(summary(r, instance.registration) for r in ready),
     )
 

@@ -85,20 +85,38 @@ def apply_changes(
             session.add(created[change.task_id])
             timer = model.timer_for(change.element_id)
             log_event(
-                session, instance, "task_ready", now,
-                task_id=change.task_id, task_name=task_def.name, lane=task_def.lane,
-                data={"element": change.element_id, "sop_step": task_def.sop_step, "due_at": due,
-                      "standard": timer.expression if timer and timer.kind == "duration" else None},
+                session,
+                instance,
+                "task_ready",
+                now,
+                task_id=change.task_id,
+                task_name=task_def.name,
+                lane=task_def.lane,
+                data={
+                    "element": change.element_id,
+                    "sop_step": task_def.sop_step,
+                    "due_at": due,
+                    "standard": timer.expression if timer and timer.kind == "duration" else None,
+                },
             )
         elif change.type == "task_completed":
             task_row = row(change.task_id)
             if task_row is not None:
                 task_row.status, task_row.completed_at, task_row.completed_by = "completed", now, actor
             log_event(
-                session, instance, "task_completed", now,
-                actor=actor, task_id=change.task_id, task_name=task_def.name, lane=task_def.lane,
-                data={"element": change.element_id, "sop_step": task_def.sop_step,
-                      "form": form_data.get(change.task_id, {})},
+                session,
+                instance,
+                "task_completed",
+                now,
+                actor=actor,
+                task_id=change.task_id,
+                task_name=task_def.name,
+                lane=task_def.lane,
+                data={
+                    "element": change.element_id,
+                    "sop_step": task_def.sop_step,
+                    "form": form_data.get(change.task_id, {}),
+                },
             )
         elif change.type == "task_cancelled":
             task_row = row(change.task_id)
@@ -122,19 +140,32 @@ def apply_changes(
             if task_row is not None and task_row.breached_at is None:
                 task_row.breached_at = now
             log_event(
-                session, instance, "sla_breached", now,
+                session,
+                instance,
+                "sla_breached",
+                now,
                 task_id=change.data.get("task"),
                 task_name=watched.name if watched else None,
                 lane=watched.lane if watched else None,
-                data={"element": change.data.get("task_element"), "sop_step": change.data.get("sop_step"),
-                      "timer": change.element_id, "standard": change.data.get("standard"),
-                      "due_at": change.data.get("due_at"), "counted_from": change.data.get("anchor")},
+                data={
+                    "element": change.data.get("task_element"),
+                    "sop_step": change.data.get("sop_step"),
+                    "timer": change.element_id,
+                    "standard": change.data.get("standard"),
+                    "due_at": change.data.get("due_at"),
+                    "counted_from": change.data.get("anchor"),
+                },
             )
         elif change.type == "gateway_decided":
             node = model.nodes.get(change.element_id)
             log_event(
-                session, instance, "gateway_decided", now,
-                task_name=node.name if node else None, lane=node.lane if node else None, data=dict(change.data),
+                session,
+                instance,
+                "gateway_decided",
+                now,
+                task_name=node.name if node else None,
+                lane=node.lane if node else None,
+                data=dict(change.data),
             )
         elif change.type == "instance_completed":
             instance.status, instance.ended_at = "completed", now

@@ -55,9 +55,7 @@ def fire_instance(uow: UnitOfWork, ctx: Context, instance_id: int) -> int:
     # A projection row the workflow no longer waits on would be picked up by
     # every sweep; drop it so one inconsistent row cannot stall the worker.
     pending = ctx.runtime.pending_timer_ids(wf)
-    session.execute(
-        delete(TimerRow).where(TimerRow.instance_id == instance.id, TimerRow.id.not_in(pending or [""]))
-    )
+    session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id, TimerRow.id.not_in(pending or [""])))
     uow.flush()
     uow.on_commit(lambda: ctx.workflows.put(instance.id, instance.version, wf))
     return sum(1 for c in changes if c.type == "sla_breached")

@@ -59,7 +59,7 @@ def add_user(
     return UserInfo(user.id, user.login, user.name, lane_order(lanes))
 
 
-def authenticate(session, login: str, password: str) -> UserInfo | None:  # noqa: ANN001
+def authenticate(session, login: str, password: str) -> UserInfo | None:
     user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
     if user is None or not user.active or not verify_password(user.password_hash, password):
         return None

@@ -34,7 +34,7 @@ def normalize_url(url: str) -> str:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own
         # transaction handling would defer it and break BEGIN IMMEDIATE).
         dbapi_connection.isolation_level = None
@@ -46,7 +46,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
+    def _on_begin(connection):
         if connection.get_execution_options().get("ptsp_write"):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:

@@ -36,7 +36,17 @@ def test_happy_path_through_all_nine_steps_and_five_lanes(engine: Engine) -> Non
     completed = [e for e in events if e.type == "task_completed"]
     assert [e.data["sop_step"] for e in completed] == [1, 2, 3, 4, 5, 6, 7, 7, 7, 8, 9]
     assert [e.actor for e in completed] == [
-        "warga", "ptsp", "warga", "ptsp", "kepala", "kasubag", "kasi", "kepala", "kasi", "ptsp", "warga"
+        "warga",
+        "ptsp",
+        "warga",
+        "ptsp",
+        "kepala",
+        "kasubag",
+        "kasi",
+        "kepala",
+        "kasi",
+        "ptsp",
+        "warga",
     ]
     assert completed[0].data["form"]["jenis_layanan"] == "rekomendasi_mutasi_siswa"
     decisions = [e for e in events if e.type == "gateway_decided"]
@@ -185,8 +195,12 @@ def test_durable_across_a_fresh_process(sqlite_url: str, ptsp_xml: bytes, tmp_pa
 
     def ptsp(*args: str, stdin: str | None = None) -> dict | list:
         done = subprocess.run(
-            [sys.executable, "-m", "engine.cli", *args, "--json"], env=env, input=stdin,
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-m", "engine.cli", *args, "--json"],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return json.loads(done.stdout)
 
@@ -205,7 +219,10 @@ def test_durable_across_a_fresh_process(sqlite_url: str, ptsp_xml: bytes, tmp_pa
     shown = ptsp("show", started["registration"])
     assert shown["data"]["nama_pemohon"] == "Budi Santoso"
     assert [e["type"] for e in ptsp("history", started["registration"])] == [
-        "instance_started", "task_ready", "task_completed", "task_ready"
+        "instance_started",
+        "task_ready",
+        "task_completed",
+        "task_ready",
     ]
 
 

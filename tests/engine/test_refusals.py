@@ -11,7 +11,7 @@ from engine import Conflict, Engine, FormInvalid, InvalidInput, NotFound, Permis
 from ..helpers import STEP_ELEMENTS, Application, fingerprint, valid_data
 
 
-def refused(engine: Engine, error: type[Exception], match: str, action) -> Exception:  # noqa: ANN001
+def refused(engine: Engine, error: type[Exception], match: str, action) -> Exception:
     before = fingerprint(engine)
     with pytest.raises(error, match=match) as info:
         action()
@@ -22,8 +22,12 @@ def refused(engine: Engine, error: type[Exception], match: str, action) -> Excep
 def test_wrong_lane_is_refused(engine: Engine) -> None:
     app = Application(engine)
     task = app.current()
-    refused(engine, PermissionDenied, "ptsp is not a member of lane 'Pemohon'",
-            lambda: engine.complete(task.id, as_user="ptsp", data=valid_data(engine, task.id)))
+    refused(
+        engine,
+        PermissionDenied,
+        "ptsp is not a member of lane 'Pemohon'",
+        lambda: engine.complete(task.id, as_user="ptsp", data=valid_data(engine, task.id)),
+    )
 
 
 def test_kasi_cannot_sign_for_the_head(engine: Engine) -> None:
@@ -31,23 +35,35 @@ def test_kasi_cannot_sign_for_the_head(engine: Engine) -> None:
     app.walk([1, 2, 3, 4, 5, 6, "7a"])
     paraf = app.current()
     assert paraf.element == STEP_ELEMENTS["7b"]
-    refused(engine, PermissionDenied, "kasi is not a member of lane 'Kepala Kantor'",
-            lambda: engine.complete(paraf.id, as_user="kasi", data=valid_data(engine, paraf.id)))
+    refused(
+        engine,
+        PermissionDenied,
+        "kasi is not a member of lane 'Kepala Kantor'",
+        lambda: engine.complete(paraf.id, as_user="kasi", data=valid_data(engine, paraf.id)),
+    )
     app.do("7b", as_user="kepala")
 
 
 def test_another_applicant_cannot_do_the_applicants_task(engine: Engine) -> None:
     app = Application(engine, "warga")
     task = app.current()
-    refused(engine, PermissionDenied, "only the applicant who filed PTSP/2026/000001",
-            lambda: engine.complete(task.id, as_user="warga2", data=valid_data(engine, task.id)))
+    refused(
+        engine,
+        PermissionDenied,
+        "only the applicant who filed PTSP/2026/000001",
+        lambda: engine.complete(task.id, as_user="warga2", data=valid_data(engine, task.id)),
+    )
 
 
 def test_unknown_user_is_refused(engine: Engine) -> None:
     app = Application(engine)
     task = app.current()
-    refused(engine, NotFound, "user 'mallory' not found",
-            lambda: engine.complete(task.id, as_user="mallory", data=valid_data(engine, task.id)))
+    refused(
+        engine,
+        NotFound,
+        "user 'mallory' not found",
+        lambda: engine.complete(task.id, as_user="mallory", data=valid_data(engine, task.id)),
+    )
     refused(engine, NotFound, "user 'mallory' not found", lambda: engine.start(as_user="mallory"))
 
 
@@ -56,8 +72,9 @@ def test_staff_cannot_start_an_application(engine: Engine) -> None:
 
 
 def test_start_refuses_data_the_start_event_has_no_form_for(engine: Engine) -> None:
-    error = refused(engine, FormInvalid, "jenis_layanan", lambda: engine.start(as_user="warga",
-                                                                             data={"jenis_layanan": "x"}))
+    error = refused(
+        engine, FormInvalid, "jenis_layanan", lambda: engine.start(as_user="warga", data={"jenis_layanan": "x"})
+    )
     assert error.fields == {"jenis_layanan": "is not a field of this form"}
 
 
@@ -65,35 +82,53 @@ def test_invalid_form_data_names_every_field(engine: Engine) -> None:
     app = Application(engine)
     task = app.current()
     error = refused(
-        engine, FormInvalid, "form data invalid",
-        lambda: engine.complete(task.id, as_user="warga", data={
-            "jenis_layanan": "umrah",
-            "nama_pemohon": "",
-            "nomor_hp": 812345678,
-            "email": "x" * 500,
-            "is_admin": True,
-        }),
+        engine,
+        FormInvalid,
+        "form data invalid",
+        lambda: engine.complete(
+            task.id,
+            as_user="warga",
+            data={
+                "jenis_layanan": "umrah",
+                "nama_pemohon": "",
+                "nomor_hp": 812345678,
+                "email": "x" * 500,
+                "is_admin": True,
+            },
+        ),
     )
     assert set(error.fields) == {"jenis_layanan", "nama_pemohon", "nomor_hp", "email", "is_admin"}
     assert error.fields["nama_pemohon"] == "is required"
     assert error.fields["is_admin"] == "is not a field of this form"
     codes = {e.field: e.code for e in error.errors}
-    assert codes == {"jenis_layanan": "not_allowed", "nama_pemohon": "required", "nomor_hp": "not_text",
-                     "email": "too_long", "is_admin": "unknown_field"}
+    assert codes == {
+        "jenis_layanan": "not_allowed",
+        "nama_pemohon": "required",
+        "nomor_hp": "not_text",
+        "email": "too_long",
+        "is_admin": "unknown_field",
+    }
 
 
 def test_wrong_types_for_boolean_and_number(engine: Engine) -> None:
     app = Application(engine)
     app.walk([1, 2])
     task = app.current()
-    error = refused(engine, FormInvalid, "jumlah_berkas",
-                    lambda: engine.complete(task.id, as_user="warga",
-                                            data={"berkas_diserahkan": "KTP", "jumlah_berkas": "tiga"}))
+    error = refused(
+        engine,
+        FormInvalid,
+        "jumlah_berkas",
+        lambda: engine.complete(task.id, as_user="warga", data={"berkas_diserahkan": "KTP", "jumlah_berkas": "tiga"}),
+    )
     assert error.fields == {"jumlah_berkas": "must be a whole number"}
     app.do(3)
     step4 = app.current()
-    error = refused(engine, FormInvalid, "berkas_lengkap",
-                    lambda: engine.complete(step4.id, as_user="ptsp", data={"berkas_lengkap": "mungkin"}))
+    error = refused(
+        engine,
+        FormInvalid,
+        "berkas_lengkap",
+        lambda: engine.complete(step4.id, as_user="ptsp", data={"berkas_lengkap": "mungkin"}),
+    )
     assert error.errors[0].code == "not_boolean"
 
 

@@ -1,5 +1,7 @@
 """Geometric checks of a diagram's DI: overlaps, edges through shapes, labels, lanes."""
-import sys
+
+import itertools
+
 from lxml import etree
 
 NS = {
@@ -70,7 +72,7 @@ def check(path):
     solid = [i for i in shapes if i not in containers]
     # 1 shapes overlap
     for i, a in enumerate(solid):
-        for b in solid[i + 1:]:
+        for b in solid[i + 1 :]:
             if boundary_host.get(a) == b or boundary_host.get(b) == a:
                 continue
             if inter(shapes[a], shapes[b]):
@@ -91,14 +93,14 @@ def check(path):
         for sid in solid:
             if sid in own:
                 continue
-            for p, q in zip(pts, pts[1:]):
+            for p, q in itertools.pairwise(pts):
                 if seg_hits_rect(p, q, shapes[sid]):
                     problems.append(f"edge {eid} crosses shape {sid}")
                     break
         for lid, lb in labels.items():
             if lid == eid or lid in own:
                 continue
-            for p, q in zip(pts, pts[1:]):
+            for p, q in itertools.pairwise(pts):
                 if seg_hits_rect(p, q, lb, shrink=0):
                     problems.append(f"edge {eid} crosses label of {lid}")
                     break
@@ -108,7 +110,7 @@ def check(path):
         for sid in solid:
             if sid != a and inter(la, shapes[sid]):
                 problems.append(f"label of {a} overlaps shape {sid}")
-        for b, lb in lab[i + 1:]:
+        for b, lb in lab[i + 1 :]:
             if inter(la, lb):
                 problems.append(f"labels overlap: {a} / {b}")
     # 4 lanes contain their nodes
@@ -125,5 +127,3 @@ def check(path):
                 if not (x >= lx and y >= ly and x + w <= lx + lw and y + h <= ly + lh):
                     problems.append(f"label of {ref.text} outside lane {lane.get('name')}")
     return problems
-
-

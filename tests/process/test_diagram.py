@@ -130,13 +130,22 @@ def test_conditions_and_timers_are_written_as_a_modeler_writes_them(root) -> Non
 
 
 def test_every_element_has_diagram_interchange() -> None:
-    root, elements, shapes, _labels, edges = load(PTSP_BPMN)
+    root, _elements, shapes, _labels, edges = load(PTSP_BPMN)
     for el in root.iter():
         if not isinstance(el.tag, str) or el.get("id") is None:
             continue
         kind = etree.QName(el).localname
-        if kind in ("participant", "lane", "userTask", "startEvent", "endEvent", "exclusiveGateway",
-                    "boundaryEvent", "dataObjectReference", "group"):
+        if kind in (
+            "participant",
+            "lane",
+            "userTask",
+            "startEvent",
+            "endEvent",
+            "exclusiveGateway",
+            "boundaryEvent",
+            "dataObjectReference",
+            "group",
+        ):
             assert el.get("id") in shapes, el.get("id")
         if kind in ("sequenceFlow", "dataInputAssociation", "dataOutputAssociation"):
             assert el.get("id") in edges, el.get("id")

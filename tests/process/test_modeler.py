@@ -32,7 +32,9 @@ def test_bpmnlint_recommended_rules_pass() -> None:
         pytest.skip("node is not installed")
     done = subprocess.run(
         ["node", str(MODULES / "bpmnlint" / "bin" / "bpmnlint.js"), str(PTSP_BPMN)],
-        cwd=TOOLS, capture_output=True, text=True,
+        cwd=TOOLS,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -46,7 +48,9 @@ def test_bpmnlint_would_catch_an_unnamed_gateway(tmp_path: Path) -> None:
     broken.write_text(PTSP_BPMN.read_text(encoding="utf-8").replace(' name="Berkas lengkap?"', ""), encoding="utf-8")
     done = subprocess.run(
         ["node", str(MODULES / "bpmnlint" / "bin" / "bpmnlint.js"), str(broken)],
-        cwd=TOOLS, capture_output=True, text=True,
+        cwd=TOOLS,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode != 0 and "label-required" in done.stdout
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -112,6 +113,24 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
+    @staticmethod
+    def head(registry: Any, workflow: BpmnWorkflow) -> dict:
+        """Everything ``to_dict`` gives except the tasks (which ``Runtime.dump`` adds)."""
+        if workflow.subprocesses:
+            raise ProcessError("sub-processes are not supported")
+        return {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "root": str(workflow.task_tree.id),
+            "spec": workflow.spec.name,
+            "subprocesses": {},
+            "bpmn_events": registry.convert(workflow.bpmn_events),
+            "typename": registry.typenames[type(workflow)],
+        }
+
     def from_dict(self, dct: dict, compiled: CompiledProcess | None = None, script_engine: Any = None) -> Any:
         if compiled is None:
             raise ValueError("restoring a workflow needs its compiled process")
@@ -131,6 +150,20 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
 _CONFIG = dict(DEFAULT_CONFIG)
 _CONFIG[BpmnWorkflow] = _StateOnlyConverter
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+# SpiffWorkflow toggles a flag on the registry while it serializes; a second,
+# dump-only serializer keeps that flag on for good, so threads never race on it.
+_DUMPER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+_DUMPER.registry._encoder_mode = True
+_FINISHED = (TaskState.COMPLETED, TaskState.CANCELLED, TaskState.ERROR)
+_JSON_DEFAULT = _DUMPER._encoder_cls().default
+
+
+def _encode(value: Any) -> bytes:
+    # Datetimes go through SpiffWorkflow's own encoder (as in dump_reference);
+    # everything the engine stores is plain JSON.
+    return orjson.dumps(value, default=_JSON_DEFAULT, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+
 STATE_FORMAT = f"ptsp-state/spiff-{_SERIALIZER.VERSION}"
 
 
@@ -196,17 +229,42 @@ class Runtime:
         return wf, self.changes(wf, compiled.model, before, False)
 
     def dump(self, wf: BpmnWorkflow) -> str:
-        registry = _SERIALIZER.registry
-        registry._encoder_mode = True
-        try:
-            dct = _SERIALIZER.to_dict(wf)
-        finally:
-            registry._encoder_mode = False
+        """The workflow's state as JSON, without its spec.
+
+        A finished task never changes again, so its JSON fragment is kept on
+        the workflow object and embedded as it is by the next dump; only live
+        tasks are converted each time. ``dump_reference`` is the plain
+        SpiffWorkflow path that the tests compare this with.
+        """
+        registry = _DUMPER.registry
+        fragments: dict[UUID, tuple[tuple, orjson.Fragment]] = wf.__dict__.setdefault("_ptsp_fragments", {})
+        tasks: dict[str, Any] = {}
+        for tid, task in wf.tasks.items():
+            key = (task.state, task.last_state_change, tuple(task._children))
+            cached = fragments.get(tid)
+            if cached is not None and cached[0] == key:
+                tasks[str(tid)] = cached[1]
+                continue
+            converted = registry.convert(task)
+            if task.state in _FINISHED:
+                fragment = orjson.Fragment(_encode(converted))
+                fragments[tid] = (key, fragment)
+                tasks[str(tid)] = fragment
+            else:
+                tasks[str(tid)] = converted
+        head = _StateOnlyConverter.head(registry, wf)
+        head["tasks"] = tasks
+        head[_DUMPER.VERSION_KEY] = _DUMPER.VERSION
+        return _encode(head).decode("utf-8")
+
+    @staticmethod
+    def dump_reference(wf: BpmnWorkflow) -> str:
+        dct = _SERIALIZER.to_dict(wf)
         dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
-        return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(dct)
 
     def load(self, compiled: CompiledProcess, state: str) -> BpmnWorkflow:
-        dct = json.loads(state)
+        dct = orjson.loads(state)
         _SERIALIZER.migrate(dct)
         return _SERIALIZER.from_dict(dct, compiled=compiled, script_engine=self.script_engine)
 
@@ -230,7 +288,7 @@ class Runtime:
 
     # -- actions -------------------------------------------------------------
     def fire_due_timers(self, wf: BpmnWorkflow, model: ProcessModel) -> list[Change]:
-        before, done = self.snapshot(wf), wf.is_completed()
+        before, done = self.snapshot(wf), wf.completed
         self._guard(lambda: (wf.refresh_timers(), self._settle(wf)))
         return self.changes(wf, model, before, done)
 
@@ -243,9 +301,9 @@ class Runtime:
         documents: dict[str, Any],
     ) -> list[Change]:
         """Complete a ready user task; breaches already due are recorded first."""
-        changes = self.fire_due_timers(wf, model)
+        changes = self.fire_due_timers(wf, model) if self.has_due_timer(wf) else []
         task = self.ready_user_task(wf, task_id)
-        before, done = self.snapshot(wf), wf.is_completed()
+        before, done = self.snapshot(wf), wf.completed
 
         def run() -> None:
             task.data.update(data)
@@ -258,7 +316,7 @@ class Runtime:
         return changes + self.changes(wf, model, before, done)
 
     def cancel(self, wf: BpmnWorkflow, model: ProcessModel) -> list[Change]:
-        before, done = self.snapshot(wf), wf.is_completed()
+        before, done = self.snapshot(wf), wf.completed
         self._guard(wf.cancel)
         return [c for c in self.changes(wf, model, before, done) if c.type != "instance_completed"]
 
@@ -267,8 +325,17 @@ class Runtime:
         # do_engine_steps ends with refresh_timers, which may leave a due timer
         # READY but not run; keep stepping until only people are awaited.
         wf.do_engine_steps()
-        while wf.get_next_task(state=TaskState.READY, manual=False) is not None:
+        while any(t.state == TaskState.READY and not t.task_spec.manual for t in wf.tasks.values()):
             wf.do_engine_steps()
+
+    def has_due_timer(self, wf: BpmnWorkflow) -> bool:
+        """Whether a waiting timer's deadline has passed (cheap: no tree walk)."""
+        now = self.script_engine.clock.now()
+        for task in wf.event_manager.tasks.values():
+            due = task.internal_data.get(DUE)
+            if due is not None and _is_timer(task.task_spec) and datetime.fromisoformat(due) <= now:
+                return True
+        return False
 
     @staticmethod
     def _guard(action: Any) -> None:
@@ -298,7 +365,7 @@ class Runtime:
                 if change.type == "sla_breached_on_arrival":
                     change.type = "sla_breached"
                 found.append((rank, order, change))
-        if not was_done and wf.is_completed():
+        if not was_done and wf.completed:
             found.append((_RANK["instance_completed"], 0, Change("instance_completed")))
         found.sort(key=lambda item: (item[0], item[1]))
         return [c for _, _, c in found]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..cache import DefinitionCache, WorkflowCache
@@ -50,9 +50,20 @@ class Actor:
         return APPLICANT_LANE in self.lanes
 
 
+_USERS, _LANES = User.__table__, UserLane.__table__
+# built once: every command starts here, and building a statement costs more than running it
+_ACTOR = (
+    select(_USERS.c.id, _USERS.c.login, _USERS.c.name, _USERS.c.active, _LANES.c.lane)
+    .outerjoin(_LANES, _LANES.c.user_id == _USERS.c.id)
+    .where(_USERS.c.login == bindparam("login"))
+)
+
+
 def actor(session: Session, login: str) -> Actor:
-    user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
-    if user is None or not user.active:
+    if not isinstance(login, str):
+        raise NotFound(f"user {login!r} not found")
+    rows = session.connection().execute(_ACTOR, {"login": login}).all()
+    if not rows or not rows[0].active:
         raise NotFound(f"user '{login}' not found")
-    lanes = session.execute(select(UserLane.lane).where(UserLane.user_id == user.id)).scalars().all()
-    return Actor(user.id, user.login, user.name, frozenset(lanes))
+    first = rows[0]
+    return Actor(first.id, first.login, first.name, frozenset(r.lane for r in rows if r.lane is not None))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
 
 from .. import forms, registration
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -18,13 +18,27 @@ from ..model import APPLICANT_LANE
 from ..runtime import STATE_FORMAT, CompiledProcess
 from ..store.models import Definition, Instance, TaskRow
 from ..store.uow import UnitOfWork
-from ..views import CompleteResult, StartResult
+from ..views import CompleteResult, StartResult, TaskSummary
 from .context import Actor, Context, actor
-from .queries import summary
-from .recording import apply_changes, log_event
+from .recording import INSTANCE_COLUMNS, INSTANCES, InstanceRecord, Recorder, load_instance
 
 # Lanes whose members may cancel any application (the front office and the head).
 CANCELLING_LANES = frozenset({"PTSP", "Kepala Kantor"})
+
+_TASKS = TaskRow.__table__
+# the task and its instance in one round trip: the start of every completion
+_TASK_AND_INSTANCE = (
+    select(
+        _TASKS.c.element_id.label("task_element"),
+        _TASKS.c.name.label("task_name"),
+        _TASKS.c.lane.label("task_lane"),
+        _TASKS.c.status.label("task_status"),
+        *INSTANCE_COLUMNS,
+        INSTANCES.c.state,
+    )
+    .join(INSTANCES, INSTANCES.c.id == _TASKS.c.instance_id)
+    .where(_TASKS.c.id == bindparam("id"))
+)
 
 
 def _definition_for_start(session: Session, process_id: str | None) -> Definition:
@@ -38,6 +52,25 @@ def _definition_for_start(session: Session, process_id: str | None) -> Definitio
         what = f"process '{process_id}'" if process_id else "process"
         raise NotFound(f"no {what} is deployed; deploy one first (ptsp deploy processes/ptsp.bpmn)")
     return row
+
+
+def _ready_summaries(recorder: Recorder) -> tuple[TaskSummary, ...]:
+    return tuple(
+        TaskSummary(
+            id=r["id"],
+            instance=recorder.instance.id,
+            registration=recorder.instance.registration,
+            name=r["name"],
+            element=r["element_id"],
+            lane=r["lane"],
+            sop_step=r["sop_step"],
+            status=r["status"],
+            ready_at=r["ready_at"],
+            due_at=r["due_at"],
+            breached_at=r["breached_at"],
+        )
+        for r in recorder.ready_rows
+    )
 
 
 def start(
@@ -54,42 +87,45 @@ def start(
     now = ctx.clock.now()
     number = registration.allocate(session, now)
     wf, changes = ctx.runtime.new_workflow(compiled, cleaned)
-    instance = Instance(
-        registration=number,
-        definition_id=definition.id,
-        owner_id=user.id,
-        status="running",
-        started_at=now,
-        data=cleaned,
-        state_format=STATE_FORMAT,
-        state=ctx.runtime.dump(wf),
-        last_seq=0,
-    )
-    session.add(instance)
-    uow.flush()
-    log_event(
-        session,
-        instance,
+    state = ctx.runtime.dump(wf)
+    instance_id = session.execute(
+        insert(INSTANCES)
+        .values(
+            registration=number,
+            definition_id=definition.id,
+            owner_id=user.id,
+            status="running",
+            started_at=now,
+            data=cleaned,
+            state_format=STATE_FORMAT,
+            state=state,
+            last_seq=0,
+            version=1,
+        )
+        .returning(INSTANCES.c.id)
+    ).scalar_one()
+    record = InstanceRecord(instance_id, number, definition.id, user.id, "running", 1, 0, cleaned)
+    recorder = Recorder(session, record, compiled, now, login)
+    recorder.event(
         "instance_started",
-        now,
         actor=login,
         lane=lane,
         data={"registration": number, "process": definition.process_id, "version": definition.version, "form": cleaned},
     )
-    apply_changes(session, instance, compiled, changes, now=now, actor=login)
-    uow.flush()
-    uow.on_commit(lambda: ctx.workflows.put(instance.id, instance.version, wf))
-    return StartResult(instance.id, number)
+    recorder.apply(changes)
+    recorder.save(state, new=True)
+    uow.on_commit(lambda: ctx.workflows.put(instance_id, record.version, wf))
+    return StartResult(instance_id, number)
 
 
-def authorize_task(user: Actor, lane: str | None, instance: Instance) -> None:
+def authorize_task(user: Actor, lane: str | None, instance: InstanceRecord) -> None:
     if lane is not None and lane not in user.lanes:
         raise PermissionDenied(f"{user.login} is not a member of lane '{lane}', which does this task")
     if lane == APPLICANT_LANE and instance.owner_id != user.id:
         raise PermissionDenied(f"only the applicant who filed {instance.registration} may do this task")
 
 
-def _load(session: Session, ctx: Context, instance: Instance, compiled: CompiledProcess) -> Any:
+def load_workflow(ctx: Context, instance: InstanceRecord, compiled: CompiledProcess) -> Any:
     wf = ctx.workflows.take(instance.id, instance.version)
     return wf if wf is not None else ctx.runtime.load(compiled, instance.state)
 
@@ -97,48 +133,51 @@ def _load(session: Session, ctx: Context, instance: Instance, compiled: Compiled
 def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict[str, Any] | None) -> CompleteResult:
     session = uow.session
     user = actor(session, login)
-    row = session.get(TaskRow, task_id) if isinstance(task_id, str) else None
-    if row is None:
+    found = None
+    if isinstance(task_id, str):
+        found = session.connection().execute(_TASK_AND_INSTANCE, {"id": task_id}).one_or_none()
+    if found is None:
         raise NotFound(f"task {task_id} not found")
-    instance = session.get(Instance, row.instance_id, options=[undefer(Instance.state)])
-    authorize_task(user, row.lane, instance)
-    if row.status != "ready":
-        raise Conflict(f"task {task_id} ({row.name}) is already {row.status}")
+    row = found._asdict()
+    task_element, task_name, task_lane, task_status = (
+        row.pop("task_element"),
+        row.pop("task_name"),
+        row.pop("task_lane"),
+        row.pop("task_status"),
+    )
+    instance = InstanceRecord(**row)
+    authorize_task(user, task_lane, instance)
+    if task_status != "ready":
+        raise Conflict(f"task {task_id} ({task_name}) is already {task_status}")
     compiled = ctx.compiled(session, instance.definition_id)
-    task_def = compiled.model.tasks[row.element_id]
+    task_def = compiled.model.tasks[task_element]
     cleaned = forms.validate(task_def.form, data)
     now = ctx.clock.now()
     documents = {
         obj: {
             "document": compiled.model.data_objects.get(obj, obj),
             "task": task_id,
-            "task_name": row.name,
-            "sop_step": row.sop_step,
+            "task_name": task_name,
+            "sop_step": task_def.sop_step,
             "by": login,
             "at": now.isoformat(),
         }
         for obj in task_def.outputs
     }
-    wf = _load(session, ctx, instance, compiled)
+    wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.complete(wf, compiled.model, task_id, cleaned, documents)
-    instance.state = ctx.runtime.dump(wf)
     instance.data = {**(instance.data or {}), **cleaned}
-    ready = apply_changes(session, instance, compiled, changes, now=now, actor=login, form_data={task_id: cleaned})
-    uow.flush()
-    uow.on_commit(lambda: ctx.workflows.put(instance.id, instance.version, wf))
-    return CompleteResult(
-        task_id,
-        instance.id,
-        instance.registration,
-        instance.status,
-        tuple(summary(r, instance.registration) for r in ready),
-    )
+    recorder = Recorder(session, instance, compiled, now, login)
+    recorder.apply(changes, {task_id: cleaned})
+    version = recorder.save(ctx.runtime.dump(wf))
+    uow.on_commit(lambda: ctx.workflows.put(instance.id, version, wf))
+    return CompleteResult(task_id, instance.id, instance.registration, instance.status, _ready_summaries(recorder))
 
 
 def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, reason: str | None) -> str:
     session = uow.session
     user = actor(session, login)
-    instance = find_instance(session, instance_ref, load_state=True)
+    instance = load_instance(session, find_instance(session, instance_ref).id)
     if instance.owner_id != user.id and not (user.lanes & CANCELLING_LANES):
         raise PermissionDenied(
             f"{login} may not cancel {instance.registration}: only its applicant or staff of "
@@ -150,26 +189,23 @@ def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, r
         raise InvalidInput("reason too long (at most 1000 characters)")
     compiled = ctx.compiled(session, instance.definition_id)
     now = ctx.clock.now()
-    wf = _load(session, ctx, instance, compiled)
+    wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.cancel(wf, compiled.model)
-    instance.state = ctx.runtime.dump(wf)
-    apply_changes(session, instance, compiled, changes, now=now, actor=login)
+    recorder = Recorder(session, instance, compiled, now, login)
+    recorder.apply(changes)
     instance.status, instance.ended_at = "cancelled", now
-    log_event(session, instance, "instance_cancelled", now, actor=login, data={"reason": reason})
-    uow.flush()
-    uow.on_commit(lambda: ctx.workflows.put(instance.id, instance.version, wf))
+    recorder.event("instance_cancelled", actor=login, data={"reason": reason})
+    version = recorder.save(ctx.runtime.dump(wf))
+    uow.on_commit(lambda: ctx.workflows.put(instance.id, version, wf))
     return instance.registration
 
 
-def find_instance(session: Session, ref: str | int, *, load_state: bool = False) -> Instance:
-    options = [undefer(Instance.state)] if load_state else []
+def find_instance(session: Session, ref: str | int) -> Instance:
     instance = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        instance = session.get(Instance, int(ref), options=options)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+        instance = session.get(Instance, int(ref))
     elif isinstance(ref, str):
-        instance = session.execute(
-            select(Instance).where(Instance.registration == ref.strip()).options(*options)
-        ).scalar_one_or_none()
+        instance = session.execute(select(Instance).where(Instance.registration == ref.strip())).scalar_one_or_none()
     if instance is None:
         raise NotFound(f"application {ref} not found")
     return instance

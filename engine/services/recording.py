@@ -1,173 +1,267 @@
-"""Turning a step's changes into history events and projection rows.
+"""Writing one command's outcome: instance state, projections and events, together.
 
-Called inside the command's transaction, so the event log, the task and timer
-projections and the workflow state always agree.
+A command loads what it needs of the instance row into an ``InstanceRecord``,
+runs the workflow, and hands the resulting changes to a ``Recorder``. The
+recorder turns them into rows and, in ``save``, writes everything with a few
+Core statements inside the caller's transaction: first the instance row,
+guarded by its version (the optimistic lock: a concurrent command that got
+there first makes this one a ``Conflict`` before anything else is written),
+then the events, the task and timer projections.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from ..errors import Conflict, NotFound
 from ..runtime import Change, CompiledProcess
 from ..store.models import Event, Instance, TaskRow, TimerRow
 
+CHANGED_MEANWHILE = "the application was changed by someone else meanwhile; reload and try again"
 
-def log_event(
-    session: Session,
-    instance: Instance,
-    type_: str,
-    at: datetime,
-    *,
-    actor: str | None = None,
-    task_id: str | None = None,
-    task_name: str | None = None,
-    lane: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> Event:
-    instance.last_seq = (instance.last_seq or 0) + 1
-    event = Event(
-        instance_id=instance.id,
-        seq=instance.last_seq,
-        type=type_,
-        at=at,
-        actor=actor,
-        task_id=task_id,
-        task_name=task_name,
-        lane=lane,
-        data=data or {},
+# Plain Core statements on the tables, built once: this is the hot path of
+# every command, and the ORM's unit of work adds nothing here.
+INSTANCES, EVENTS, TASKS, TIMERS = (m.__table__ for m in (Instance, Event, TaskRow, TimerRow))
+INSTANCE_COLUMNS = [
+    INSTANCES.c[name]
+    for name in ("id", "registration", "definition_id", "owner_id", "status", "version", "last_seq", "data")
+]
+_BY_ID = select(*INSTANCE_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("id"))
+_BY_ID_NO_STATE = select(*INSTANCE_COLUMNS).where(INSTANCES.c.id == bindparam("id"))
+_FINISH_TASKS = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("row_id"))
+    .values(
+        status=bindparam("new_status"),
+        completed_at=bindparam("new_completed_at"),
+        completed_by=bindparam("new_completed_by"),
     )
-    session.add(event)
-    return event
+)
+_INSERT_EVENTS, _INSERT_TASKS, _INSERT_TIMERS = insert(EVENTS), insert(TASKS), insert(TIMERS)
+_MARK_BREACHED = (
+    update(TASKS)
+    .where(TASKS.c.id.in_(bindparam("ids", expanding=True)), TASKS.c.breached_at.is_(None))
+    .values(breached_at=bindparam("at"))
+)
+_CLEAR_TIMERS = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
+_SAVE = (
+    update(INSTANCES)
+    .where(INSTANCES.c.id == bindparam("row_id"), INSTANCES.c.version == bindparam("expected_version"))
+    .values(
+        state=bindparam("new_state"),
+        data=bindparam("new_data"),
+        last_seq=bindparam("new_last_seq"),
+        status=bindparam("new_status"),
+        ended_at=bindparam("new_ended_at"),
+        version=bindparam("new_version"),
+    )
+)
 
 
-def apply_changes(
-    session: Session,
-    instance: Instance,
-    compiled: CompiledProcess,
-    changes: list[Change],
-    *,
-    now: datetime,
-    actor: str | None = None,
-    form_data: dict[str, dict[str, Any]] | None = None,
-) -> list[TaskRow]:
-    """Record ``changes``; return the task rows that became ready."""
-    model = compiled.model
-    form_data = form_data or {}
-    created: dict[str, TaskRow] = {}
-    # A timer armed with its deadline already past (step 7 running late) fires
-    # at once and is never "armed"; its breach still carries the deadline.
-    due_of = {c.data.get("task"): c.data.get("due_at") for c in changes if c.type in ("timer_armed", "sla_breached")}
+@dataclass
+class InstanceRecord:
+    """The instance row as a command sees it (plain values, no ORM identity)."""
 
-    def row(task_id: str | None) -> TaskRow | None:
-        if task_id is None:
-            return None
-        return created.get(task_id) or session.get(TaskRow, task_id)
+    id: int
+    registration: str
+    definition_id: int
+    owner_id: int
+    status: str
+    version: int
+    last_seq: int
+    data: dict[str, Any]
+    state: str | None = None
+    ended_at: datetime | None = None
 
-    for change in changes:
-        task_def = model.tasks.get(change.element_id) if change.element_id else None
-        if change.type == "task_ready":
-            due = due_of.get(change.task_id)
-            created[change.task_id] = TaskRow(
-                id=change.task_id,
-                instance_id=instance.id,
-                element_id=change.element_id,
-                name=task_def.name,
-                lane=task_def.lane,
-                sop_step=task_def.sop_step,
-                status="ready",
-                ready_at=now,
-                due_at=datetime.fromisoformat(due) if due else None,
-            )
-            session.add(created[change.task_id])
-            timer = model.timer_for(change.element_id)
-            log_event(
-                session,
-                instance,
-                "task_ready",
-                now,
-                task_id=change.task_id,
-                task_name=task_def.name,
-                lane=task_def.lane,
-                data={
-                    "element": change.element_id,
+
+def load_instance(session: Session, instance_id: int, *, with_state: bool = True) -> InstanceRecord:
+    row = session.connection().execute(_BY_ID if with_state else _BY_ID_NO_STATE, {"id": instance_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"application {instance_id} not found")
+    return InstanceRecord(**row._asdict())
+
+
+@dataclass
+class Recorder:
+    session: Session
+    instance: InstanceRecord
+    compiled: CompiledProcess
+    now: datetime
+    actor: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    new_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_timers: list[dict[str, Any]] = field(default_factory=list)
+    finished: list[dict[str, Any]] = field(default_factory=list)  # completed or cancelled task rows
+    breached: list[str] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
+
+    def event(self, type_: str, **fields: Any) -> None:
+        self.instance.last_seq += 1
+        self.events.append(
+            {
+                "instance_id": self.instance.id,
+                "seq": self.instance.last_seq,
+                "type": type_,
+                "at": self.now,
+                "actor": fields.pop("actor", None),
+                "task_id": fields.pop("task_id", None),
+                "task_name": fields.pop("task_name", None),
+                "lane": fields.pop("lane", None),
+                "data": fields.pop("data", None) or {},
+            }
+        )
+
+    def apply(self, changes: list[Change], form_data: dict[str, dict[str, Any]] | None = None) -> None:
+        model = self.compiled.model
+        form_data = form_data or {}
+        # A timer armed with its deadline already past (step 7 running late)
+        # fires at once and is never "armed"; its breach carries the deadline.
+        due_of = {
+            c.data.get("task"): c.data.get("due_at") for c in changes if c.type in ("timer_armed", "sla_breached")
+        }
+        for change in changes:
+            task_def = model.tasks.get(change.element_id) if change.element_id else None
+            kind = change.type
+            if kind == "task_ready":
+                due = due_of.get(change.task_id)
+                timer = model.timer_for(change.element_id)
+                self.new_tasks[change.task_id] = {
+                    "id": change.task_id,
+                    "instance_id": self.instance.id,
+                    "element_id": change.element_id,
+                    "name": task_def.name,
+                    "lane": task_def.lane,
                     "sop_step": task_def.sop_step,
-                    "due_at": due,
-                    "standard": timer.expression if timer and timer.kind == "duration" else None,
-                },
-            )
-        elif change.type == "task_completed":
-            task_row = row(change.task_id)
-            if task_row is not None:
-                task_row.status, task_row.completed_at, task_row.completed_by = "completed", now, actor
-            log_event(
-                session,
-                instance,
-                "task_completed",
-                now,
-                actor=actor,
-                task_id=change.task_id,
-                task_name=task_def.name,
-                lane=task_def.lane,
-                data={
-                    "element": change.element_id,
-                    "sop_step": task_def.sop_step,
-                    "form": form_data.get(change.task_id, {}),
-                },
-            )
-        elif change.type == "task_cancelled":
-            task_row = row(change.task_id)
-            if task_row is not None:
-                task_row.status = "cancelled"
-        elif change.type == "timer_armed":
-            session.add(
-                TimerRow(
-                    id=change.task_id,
-                    instance_id=instance.id,
-                    element_id=change.element_id,
-                    task_id=change.data.get("task"),
-                    due_at=datetime.fromisoformat(change.data["due_at"]),
+                    "status": "ready",
+                    "ready_at": self.now,
+                    "due_at": datetime.fromisoformat(due) if due else None,
+                    "breached_at": None,
+                    "completed_at": None,
+                    "completed_by": None,
+                }
+                self.event(
+                    "task_ready",
+                    task_id=change.task_id,
+                    task_name=task_def.name,
+                    lane=task_def.lane,
+                    data={
+                        "element": change.element_id,
+                        "sop_step": task_def.sop_step,
+                        "due_at": due,
+                        "standard": timer.expression if timer and timer.kind == "duration" else None,
+                    },
                 )
-            )
-        elif change.type == "timer_cleared":
-            session.execute(delete(TimerRow).where(TimerRow.id == change.task_id))
-        elif change.type == "sla_breached":
-            watched = model.tasks.get(change.data.get("task_element") or "")
-            task_row = row(change.data.get("task"))
-            if task_row is not None and task_row.breached_at is None:
-                task_row.breached_at = now
-            log_event(
-                session,
-                instance,
-                "sla_breached",
-                now,
-                task_id=change.data.get("task"),
-                task_name=watched.name if watched else None,
-                lane=watched.lane if watched else None,
-                data={
-                    "element": change.data.get("task_element"),
-                    "sop_step": change.data.get("sop_step"),
-                    "timer": change.element_id,
-                    "standard": change.data.get("standard"),
-                    "due_at": change.data.get("due_at"),
-                    "counted_from": change.data.get("anchor"),
+            elif kind in ("task_completed", "task_cancelled"):
+                status = "completed" if kind == "task_completed" else "cancelled"
+                by = self.actor if kind == "task_completed" else None
+                at = self.now if kind == "task_completed" else None
+                if change.task_id in self.new_tasks:
+                    self.new_tasks[change.task_id].update(status=status, completed_at=at, completed_by=by)
+                else:
+                    self.finished.append(
+                        {"row_id": change.task_id, "new_status": status, "new_completed_at": at, "new_completed_by": by}
+                    )
+                if kind == "task_completed":
+                    self.event(
+                        "task_completed",
+                        actor=self.actor,
+                        task_id=change.task_id,
+                        task_name=task_def.name,
+                        lane=task_def.lane,
+                        data={
+                            "element": change.element_id,
+                            "sop_step": task_def.sop_step,
+                            "form": form_data.get(change.task_id, {}),
+                        },
+                    )
+            elif kind == "timer_armed":
+                self.new_timers.append(
+                    {
+                        "id": change.task_id,
+                        "instance_id": self.instance.id,
+                        "element_id": change.element_id,
+                        "task_id": change.data.get("task"),
+                        "due_at": datetime.fromisoformat(change.data["due_at"]),
+                    }
+                )
+            elif kind == "timer_cleared":
+                self.cleared.append(change.task_id)
+            elif kind == "sla_breached":
+                watched = model.tasks.get(change.data.get("task_element") or "")
+                task_id = change.data.get("task")
+                if task_id in self.new_tasks:
+                    self.new_tasks[task_id]["breached_at"] = self.now
+                elif task_id is not None:
+                    self.breached.append(task_id)
+                self.event(
+                    "sla_breached",
+                    task_id=task_id,
+                    task_name=watched.name if watched else None,
+                    lane=watched.lane if watched else None,
+                    data={
+                        "element": change.data.get("task_element"),
+                        "sop_step": change.data.get("sop_step"),
+                        "timer": change.element_id,
+                        "standard": change.data.get("standard"),
+                        "due_at": change.data.get("due_at"),
+                        "counted_from": change.data.get("anchor"),
+                    },
+                )
+            elif kind == "gateway_decided":
+                node = model.nodes.get(change.element_id)
+                self.event(
+                    "gateway_decided",
+                    task_name=node.name if node else None,
+                    lane=node.lane if node else None,
+                    data=dict(change.data),
+                )
+            elif kind == "instance_completed":
+                self.instance.status, self.instance.ended_at = "completed", self.now
+                self.event("instance_completed")
+
+    @property
+    def ready_rows(self) -> list[dict[str, Any]]:
+        return [r for r in self.new_tasks.values() if r["status"] == "ready"]
+
+    def save(self, state: str, *, new: bool = False) -> int:
+        """Write everything; return the instance's new version."""
+        s, inst = self.session.connection(), self.instance
+        version = inst.version + 1
+        if not new:
+            saved = s.execute(
+                _SAVE,
+                {
+                    "row_id": inst.id,
+                    "expected_version": inst.version,
+                    "new_state": state,
+                    "new_data": inst.data,
+                    "new_last_seq": inst.last_seq,
+                    "new_status": inst.status,
+                    "new_ended_at": inst.ended_at,
+                    "new_version": version,
                 },
             )
-        elif change.type == "gateway_decided":
-            node = model.nodes.get(change.element_id)
-            log_event(
-                session,
-                instance,
-                "gateway_decided",
-                now,
-                task_name=node.name if node else None,
-                lane=node.lane if node else None,
-                data=dict(change.data),
-            )
-        elif change.type == "instance_completed":
-            instance.status, instance.ended_at = "completed", now
-            log_event(session, instance, "instance_completed", now)
-    return [r for r in created.values() if r.status == "ready"]
+            if saved.rowcount != 1:
+                raise Conflict(CHANGED_MEANWHILE)
+        else:  # inserted by the caller with its state; only the event counter moved
+            version = inst.version
+            s.execute(update(INSTANCES).where(INSTANCES.c.id == inst.id).values(last_seq=inst.last_seq))
+        if self.events:
+            s.execute(_INSERT_EVENTS, self.events)
+        if self.new_tasks:
+            s.execute(_INSERT_TASKS, list(self.new_tasks.values()))
+        if self.new_timers:
+            s.execute(_INSERT_TIMERS, self.new_timers)
+        if self.finished:
+            s.execute(_FINISH_TASKS, self.finished)
+        if self.breached:
+            s.execute(_MARK_BREACHED, {"ids": self.breached, "at": self.now})
+        if self.cleared:
+            s.execute(_CLEAR_TIMERS, {"ids": self.cleared})
+        inst.version = version
+        return version

@@ -1,30 +1,35 @@
 """Firing due timers: find due instances from the projection, fire each on its own.
 
 Only instances with a timer already due are loaded. Each instance is handled in
-its own transaction, locked so that concurrent sweeps (several workers on one
-PostgreSQL) never fire the same timer twice, and a failure in one instance is
-reported without stopping the sweep.
+its own transaction; on PostgreSQL its row is locked with SKIP LOCKED so that
+concurrent sweeps (several workers) pass each other by, and the instance's
+version check makes sure a timer is never fired twice. A failure in one
+instance is reported without stopping the sweep.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import Session
 
-from ..store.models import Instance, TimerRow
 from ..store.uow import UnitOfWork
 from .context import Context
-from .recording import apply_changes
+from .instances import load_workflow
+from .recording import INSTANCES, TIMERS, Recorder, load_instance
+
+_LOCK = select(INSTANCES.c.id).where(INSTANCES.c.id == bindparam("id"))
+_STILL_DUE = select(TIMERS.c.id).where(TIMERS.c.instance_id == bindparam("id"), TIMERS.c.due_at <= bindparam("now"))
 
 
 def due_instances(session: Session, now: datetime, limit: int, exclude: set[int]) -> list[int]:
+    first_due = func.min(TIMERS.c.due_at).label("first_due")
     query = (
-        select(TimerRow.instance_id, func.min(TimerRow.due_at).label("first_due"))
-        .where(TimerRow.due_at <= now)
-        .group_by(TimerRow.instance_id)
-        .order_by("first_due", TimerRow.instance_id)
+        select(TIMERS.c.instance_id, first_due)
+        .where(TIMERS.c.due_at <= now)
+        .group_by(TIMERS.c.instance_id)
+        .order_by(first_due, TIMERS.c.instance_id)
         .limit(limit + len(exclude))
     )
     return [row.instance_id for row in session.execute(query) if row.instance_id not in exclude][:limit]
@@ -34,28 +39,24 @@ def fire_instance(uow: UnitOfWork, ctx: Context, instance_id: int) -> int:
     """Fire the due timers of one instance; return the number of breaches recorded."""
     session = uow.session
     now = ctx.clock.now()
-    query = select(Instance).where(Instance.id == instance_id).options(undefer(Instance.state))
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    instance = session.execute(query).scalar_one_or_none()
-    if instance is None or instance.status != "running":
-        return 0
-    still_due = session.execute(
-        select(TimerRow.id).where(TimerRow.instance_id == instance_id, TimerRow.due_at <= now).limit(1)
-    ).first()
-    if still_due is None:  # another worker fired it meanwhile
+        locked = session.execute(_LOCK.with_for_update(skip_locked=True), {"id": instance_id}).first()
+        if locked is None:  # another worker holds it right now
+            return 0
+    if session.execute(_STILL_DUE, {"id": instance_id, "now": now}).first() is None:
+        return 0  # fired meanwhile by another worker, or completed by a user
+    instance = load_instance(session, instance_id)
+    if instance.status != "running":
         return 0
     compiled = ctx.compiled(session, instance.definition_id)
-    wf = ctx.workflows.take(instance.id, instance.version)
-    if wf is None:
-        wf = ctx.runtime.load(compiled, instance.state)
+    wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.fire_due_timers(wf, compiled.model)
-    instance.state = ctx.runtime.dump(wf)
-    apply_changes(session, instance, compiled, changes, now=now)
+    recorder = Recorder(session, instance, compiled, now)
+    recorder.apply(changes)
+    version = recorder.save(ctx.runtime.dump(wf))
     # A projection row the workflow no longer waits on would be picked up by
-    # every sweep; drop it so one inconsistent row cannot stall the worker.
+    # every sweep; drop it so that one inconsistent row cannot stall the worker.
     pending = ctx.runtime.pending_timer_ids(wf)
-    session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id, TimerRow.id.not_in(pending or [""])))
-    uow.flush()
-    uow.on_commit(lambda: ctx.workflows.put(instance.id, instance.version, wf))
+    session.execute(delete(TIMERS).where(TIMERS.c.instance_id == instance_id, TIMERS.c.id.not_in(pending or [""])))
+    uow.on_commit(lambda: ctx.workflows.put(instance_id, version, wf))
     return sum(1 for c in changes if c.type == "sla_breached")

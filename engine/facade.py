@@ -74,7 +74,7 @@ class Engine:
         self.db.dispose()
 
     def _write(self):
-        return UnitOfWork(self.db.writer)
+        return UnitOfWork(self.db.write_engine)
 
     # -- definitions -------------------------------------------------------------
     def validate(self, xml: bytes) -> None:
@@ -109,7 +109,7 @@ class Engine:
 
     def user(self, login: str) -> UserInfo:
         with self.db.reader() as session:
-            a = actor(session, login)
+            a = actor(session.connection(), login)
             return UserInfo(a.id, a.login, a.name, lane_order(a.lanes))
 
     # -- commands ----------------------------------------------------------------------
@@ -178,7 +178,7 @@ class Engine:
     ) -> list[TaskSummary]:
         """Tasks from the projection, soonest deadline first; limited to what ``as_user`` may see."""
         with self.db.reader() as session:
-            user = actor(session, as_user) if as_user is not None else None
+            user = actor(session.connection(), as_user) if as_user is not None else None
             instance_id = instances.find_instance(session, instance).id if instance is not None else None
             return queries.list_tasks(
                 session, lane=lane, instance=instance_id, user=user, status=status, limit=limit, offset=offset
@@ -186,15 +186,15 @@ class Engine:
 
     def task(self, task_id: str, *, as_user: str | None = None) -> TaskDetail:
         with self.db.reader() as session:
-            user = actor(session, as_user) if as_user is not None else None
+            user = actor(session.connection(), as_user) if as_user is not None else None
             return queries.task_detail(session, self.ctx, task_id, user)
 
     def show(self, instance: str | int, *, as_user: str | None = None) -> InstanceInfo:
         with self.db.reader() as session:
-            user = actor(session, as_user) if as_user is not None else None
+            user = actor(session.connection(), as_user) if as_user is not None else None
             return queries.instance_info(session, instances.find_instance(session, instance), user)
 
     def history(self, instance: str | int, *, as_user: str | None = None) -> list[EventInfo]:
         with self.db.reader() as session:
-            user = actor(session, as_user) if as_user is not None else None
+            user = actor(session.connection(), as_user) if as_user is not None else None
             return queries.history(session, instances.find_instance(session, instance), user)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from .calendar import WIB
@@ -22,8 +22,8 @@ def format_registration(year: int, number: int) -> str:
     return f"{PREFIX}/{year}/{number:06d}"
 
 
-def next_counter(session: Session, name: str) -> int:
-    dialect = session.get_bind().dialect.name
+def next_counter(session: Session | Connection, name: str) -> int:
+    dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
     if dialect in ("sqlite", "postgresql"):
         if dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
@@ -45,6 +45,6 @@ def next_counter(session: Session, name: str) -> int:
     return row.value + 1
 
 
-def allocate(session: Session, moment: datetime) -> str:
+def allocate(session: Session | Connection, moment: datetime) -> str:
     year = moment.astimezone(WIB).year
     return format_registration(year, next_counter(session, f"registration:{year}"))

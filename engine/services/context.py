@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
 from ..cache import DefinitionCache, WorkflowCache
 from ..clock import Clock
@@ -26,12 +25,12 @@ class Context:
     def clock(self) -> Clock:
         return self.runtime.script_engine.clock
 
-    def compiled(self, session: Session, definition_id: int) -> CompiledProcess:
+    def compiled(self, connection: Connection, definition_id: int) -> CompiledProcess:
         def load() -> CompiledProcess:
-            row = session.get(Definition, definition_id)
+            row = connection.execute(_DEFINITION, {"id": definition_id}).one_or_none()
             if row is None:
                 raise NotFound(f"definition {definition_id} not found")
-            return compile_definition(row.id, row.version, load_definition(row.bpmn))
+            return compile_definition(definition_id, row.version, load_definition(row.bpmn))
 
         return self.definitions.get(definition_id, load)
 
@@ -50,7 +49,8 @@ class Actor:
         return APPLICANT_LANE in self.lanes
 
 
-_USERS, _LANES = User.__table__, UserLane.__table__
+_USERS, _LANES, _DEFINITIONS = User.__table__, UserLane.__table__, Definition.__table__
+_DEFINITION = select(_DEFINITIONS.c.version, _DEFINITIONS.c.bpmn).where(_DEFINITIONS.c.id == bindparam("id"))
 # built once: every command starts here, and building a statement costs more than running it
 _ACTOR = (
     select(_USERS.c.id, _USERS.c.login, _USERS.c.name, _USERS.c.active, _LANES.c.lane)
@@ -59,10 +59,10 @@ _ACTOR = (
 )
 
 
-def actor(session: Session, login: str) -> Actor:
+def actor(connection: Connection, login: str) -> Actor:
     if not isinstance(login, str):
         raise NotFound(f"user {login!r} not found")
-    rows = session.connection().execute(_ACTOR, {"login": login}).all()
+    rows = connection.execute(_ACTOR, {"login": login}).all()
     if not rows or not rows[0].active:
         raise NotFound(f"user '{login}' not found")
     first = rows[0]

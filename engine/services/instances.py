@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from .. import forms, registration
@@ -25,7 +25,7 @@ from .recording import INSTANCE_COLUMNS, INSTANCES, InstanceRecord, Recorder, lo
 # Lanes whose members may cancel any application (the front office and the head).
 CANCELLING_LANES = frozenset({"PTSP", "Kepala Kantor"})
 
-_TASKS = TaskRow.__table__
+_TASKS, _DEFINITIONS = TaskRow.__table__, Definition.__table__
 # the task and its instance in one round trip: the start of every completion
 _TASK_AND_INSTANCE = (
     select(
@@ -41,13 +41,13 @@ _TASK_AND_INSTANCE = (
 )
 
 
-def _definition_for_start(session: Session, process_id: str | None) -> Definition:
-    query = select(Definition)
+def _definition_for_start(connection: Connection, process_id: str | None) -> Any:
+    query = select(_DEFINITIONS.c.id, _DEFINITIONS.c.process_id, _DEFINITIONS.c.version)
     if process_id is not None:
-        query = query.where(Definition.process_id == process_id).order_by(Definition.version.desc())
+        query = query.where(_DEFINITIONS.c.process_id == process_id).order_by(_DEFINITIONS.c.version.desc())
     else:
-        query = query.order_by(Definition.id.desc())
-    row = session.execute(query.limit(1)).scalar_one_or_none()
+        query = query.order_by(_DEFINITIONS.c.id.desc())
+    row = connection.execute(query.limit(1)).one_or_none()
     if row is None:
         what = f"process '{process_id}'" if process_id else "process"
         raise NotFound(f"no {what} is deployed; deploy one first (ptsp deploy processes/ptsp.bpmn)")
@@ -76,19 +76,19 @@ def _ready_summaries(recorder: Recorder) -> tuple[TaskSummary, ...]:
 def start(
     uow: UnitOfWork, ctx: Context, login: str, data: dict[str, Any] | None, process_id: str | None = None
 ) -> StartResult:
-    session = uow.session
-    user = actor(session, login)
-    definition = _definition_for_start(session, process_id)
-    compiled = ctx.compiled(session, definition.id)
+    connection = uow.connection
+    user = actor(connection, login)
+    definition = _definition_for_start(connection, process_id)
+    compiled = ctx.compiled(connection, definition.id)
     lane = compiled.model.start_lane
     if lane is not None and lane not in user.lanes:
         raise PermissionDenied(f"{login} may not start an application: only members of lane '{lane}' may")
     cleaned = forms.validate(compiled.model.start_form, data)
     now = ctx.clock.now()
-    number = registration.allocate(session, now)
+    number = registration.allocate(connection, now)
     wf, changes = ctx.runtime.new_workflow(compiled, cleaned)
     state = ctx.runtime.dump(wf)
-    instance_id = session.execute(
+    instance_id = connection.execute(
         insert(INSTANCES)
         .values(
             registration=number,
@@ -105,7 +105,7 @@ def start(
         .returning(INSTANCES.c.id)
     ).scalar_one()
     record = InstanceRecord(instance_id, number, definition.id, user.id, "running", 1, 0, cleaned)
-    recorder = Recorder(session, record, compiled, now, login)
+    recorder = Recorder(connection, record, compiled, now, login)
     recorder.event(
         "instance_started",
         actor=login,
@@ -131,11 +131,11 @@ def load_workflow(ctx: Context, instance: InstanceRecord, compiled: CompiledProc
 
 
 def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict[str, Any] | None) -> CompleteResult:
-    session = uow.session
-    user = actor(session, login)
+    connection = uow.connection
+    user = actor(connection, login)
     found = None
     if isinstance(task_id, str):
-        found = session.connection().execute(_TASK_AND_INSTANCE, {"id": task_id}).one_or_none()
+        found = connection.execute(_TASK_AND_INSTANCE, {"id": task_id}).one_or_none()
     if found is None:
         raise NotFound(f"task {task_id} not found")
     row = found._asdict()
@@ -149,7 +149,7 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     authorize_task(user, task_lane, instance)
     if task_status != "ready":
         raise Conflict(f"task {task_id} ({task_name}) is already {task_status}")
-    compiled = ctx.compiled(session, instance.definition_id)
+    compiled = ctx.compiled(connection, instance.definition_id)
     task_def = compiled.model.tasks[task_element]
     cleaned = forms.validate(task_def.form, data)
     now = ctx.clock.now()
@@ -167,7 +167,7 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.complete(wf, compiled.model, task_id, cleaned, documents)
     instance.data = {**(instance.data or {}), **cleaned}
-    recorder = Recorder(session, instance, compiled, now, login)
+    recorder = Recorder(connection, instance, compiled, now, login)
     recorder.apply(changes, {task_id: cleaned})
     version = recorder.save(ctx.runtime.dump(wf))
     uow.on_commit(lambda: ctx.workflows.put(instance.id, version, wf))
@@ -175,9 +175,9 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
 
 
 def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, reason: str | None) -> str:
-    session = uow.session
-    user = actor(session, login)
-    instance = load_instance(session, find_instance(session, instance_ref).id)
+    connection = uow.connection
+    user = actor(connection, login)
+    instance = load_instance(connection, find_instance(uow.session, instance_ref).id)
     if instance.owner_id != user.id and not (user.lanes & CANCELLING_LANES):
         raise PermissionDenied(
             f"{login} may not cancel {instance.registration}: only its applicant or staff of "
@@ -187,11 +187,11 @@ def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, r
         raise Conflict(f"{instance.registration} is already {instance.status}")
     if reason is not None and len(reason) > 1000:
         raise InvalidInput("reason too long (at most 1000 characters)")
-    compiled = ctx.compiled(session, instance.definition_id)
+    compiled = ctx.compiled(connection, instance.definition_id)
     now = ctx.clock.now()
     wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.cancel(wf, compiled.model)
-    recorder = Recorder(session, instance, compiled, now, login)
+    recorder = Recorder(connection, instance, compiled, now, login)
     recorder.apply(changes)
     instance.status, instance.ended_at = "cancelled", now
     recorder.event("instance_cancelled", actor=login, data={"reason": reason})

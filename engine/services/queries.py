@@ -97,7 +97,7 @@ def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None
     instance = session.get(Instance, row.instance_id)
     if user is not None and not (row.lane in user.lanes and can_see_instance(user, instance)):
         raise NotFound(f"task {task_id} not found")
-    compiled = ctx.compiled(session, instance.definition_id)
+    compiled = ctx.compiled(session.connection(), instance.definition_id)
     task_def = compiled.model.tasks[row.element_id]
     timer = compiled.model.timer_for(row.element_id)
     return TaskDetail(

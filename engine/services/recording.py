@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ..errors import Conflict, NotFound
 from ..runtime import Change, CompiledProcess
@@ -79,8 +78,8 @@ class InstanceRecord:
     ended_at: datetime | None = None
 
 
-def load_instance(session: Session, instance_id: int, *, with_state: bool = True) -> InstanceRecord:
-    row = session.connection().execute(_BY_ID if with_state else _BY_ID_NO_STATE, {"id": instance_id}).one_or_none()
+def load_instance(connection: Connection, instance_id: int, *, with_state: bool = True) -> InstanceRecord:
+    row = connection.execute(_BY_ID if with_state else _BY_ID_NO_STATE, {"id": instance_id}).one_or_none()
     if row is None:
         raise NotFound(f"application {instance_id} not found")
     return InstanceRecord(**row._asdict())
@@ -88,7 +87,7 @@ def load_instance(session: Session, instance_id: int, *, with_state: bool = True
 
 @dataclass
 class Recorder:
-    session: Session
+    connection: Connection
     instance: InstanceRecord
     compiled: CompiledProcess
     now: datetime
@@ -230,7 +229,7 @@ class Recorder:
 
     def save(self, state: str, *, new: bool = False) -> int:
         """Write everything; return the instance's new version."""
-        s, inst = self.session.connection(), self.instance
+        s, inst = self.connection, self.instance
         version = inst.version + 1
         if not new:
             saved = s.execute(

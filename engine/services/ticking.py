@@ -37,26 +37,26 @@ def due_instances(session: Session, now: datetime, limit: int, exclude: set[int]
 
 def fire_instance(uow: UnitOfWork, ctx: Context, instance_id: int) -> int:
     """Fire the due timers of one instance; return the number of breaches recorded."""
-    session = uow.session
+    connection = uow.connection
     now = ctx.clock.now()
-    if session.get_bind().dialect.name == "postgresql":
-        locked = session.execute(_LOCK.with_for_update(skip_locked=True), {"id": instance_id}).first()
+    if connection.dialect.name == "postgresql":
+        locked = connection.execute(_LOCK.with_for_update(skip_locked=True), {"id": instance_id}).first()
         if locked is None:  # another worker holds it right now
             return 0
-    if session.execute(_STILL_DUE, {"id": instance_id, "now": now}).first() is None:
+    if connection.execute(_STILL_DUE, {"id": instance_id, "now": now}).first() is None:
         return 0  # fired meanwhile by another worker, or completed by a user
-    instance = load_instance(session, instance_id)
+    instance = load_instance(connection, instance_id)
     if instance.status != "running":
         return 0
-    compiled = ctx.compiled(session, instance.definition_id)
+    compiled = ctx.compiled(connection, instance.definition_id)
     wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.fire_due_timers(wf, compiled.model)
-    recorder = Recorder(session, instance, compiled, now)
+    recorder = Recorder(connection, instance, compiled, now)
     recorder.apply(changes)
     version = recorder.save(ctx.runtime.dump(wf))
     # A projection row the workflow no longer waits on would be picked up by
     # every sweep; drop it so that one inconsistent row cannot stall the worker.
     pending = ctx.runtime.pending_timer_ids(wf)
-    session.execute(delete(TIMERS).where(TIMERS.c.instance_id == instance_id, TIMERS.c.id.not_in(pending or [""])))
+    connection.execute(delete(TIMERS).where(TIMERS.c.instance_id == instance_id, TIMERS.c.id.not_in(pending or [""])))
     uow.on_commit(lambda: ctx.workflows.put(instance_id, version, wf))
     return sum(1 for c in changes if c.type == "sla_breached")

@@ -74,9 +74,9 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         self.url = self.engine.url
         self.reader: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
-        self.writer: sessionmaker[Session] = sessionmaker(
-            self.engine.execution_options(ptsp_write=True), expire_on_commit=False
-        )
+        # Commands run on this one: on SQLite its transactions begin IMMEDIATE.
+        self.write_engine = self.engine.execution_options(ptsp_write=True)
+        self.writer: sessionmaker[Session] = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:

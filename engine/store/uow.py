@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict
@@ -18,31 +19,43 @@ COLLIDED = "the change collides with another one made meanwhile; reload and try 
 
 
 class UnitOfWork:
-    """``with UnitOfWork(db.writer) as uow: ...; uow.commit()`` (no commit = rollback).
+    """``with UnitOfWork(db) as uow: ...; uow.commit()`` (leaving without commit rolls back).
 
-    Callbacks registered with ``on_commit`` run only after a successful commit,
-    which is where in-process caches may learn about the new state.
+    The transaction lives on one ``Connection``; the hot commands write through
+    it with Core statements, and ``session`` (an ORM session joined to the same
+    transaction, created on first use) serves the rest. Callbacks registered
+    with ``on_commit`` run only after a successful commit, which is where
+    in-process caches may learn about the new state.
     """
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self._factory = factory
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._after_commit: list[Callable[[], None]] = []
-        self.session: Session
+        self._session: Session | None = None
+        self.connection: Connection
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._factory()
-        self.session.begin()
+        self.connection = self._engine.connect()
+        self.connection.begin()
         return self
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, join_transaction_mode="rollback_only", expire_on_commit=False)
+        return self._session
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 
     def flush(self) -> None:
-        self.session.flush()
+        if self._session is not None:
+            self._session.flush()
 
     def commit(self) -> None:
+        self.flush()
         try:
-            self.session.commit()
+            self.connection.commit()
         except OperationalError as exc:
             if "locked" in str(exc.orig).lower() or "serialize" in str(exc.orig).lower():
                 raise Conflict("the database is busy with a conflicting change; try again") from None
@@ -54,9 +67,13 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.session.in_transaction():
-            self.session.rollback()
-        self.session.close()
+        try:
+            if self._session is not None:
+                self._session.close()
+            if self.connection.in_transaction():
+                self.connection.rollback()
+        finally:
+            self.connection.close()
         # A unique key or the version check tripped by a concurrent command,
         # wherever the flush happened: the loser gets a conflict, never a 500.
         if isinstance(exc, StaleDataError):

@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from engine import Engine
 from engine.demo import sample_form_data
+from engine.store.db import normalize_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = (ROOT / "processes" / "ptsp.bpmn").read_bytes()
@@ -34,6 +40,22 @@ def postgres_url() -> str | None:
     return os.environ.get("PTSP_BENCH_POSTGRES_URL")
 
 
+@contextmanager
+def scratch_postgres(base_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one benchmark run, dropped afterwards."""
+    base = normalize_url(base_url)
+    name = f"ptsp_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
@@ -41,10 +63,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> str:
-    return (
-        f"median {statistics.median(values):7.2f} ms  p95 {percentile(values, 95):7.2f} ms  "
-        f"n={len(values)}"
-    )
+    return f"median {statistics.median(values):7.2f} ms  p95 {percentile(values, 95):7.2f} ms  n={len(values)}"
 
 
 def form_data_for(engine: Engine, element: str, task_id: str, cache: dict) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from contextlib import ExitStack
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -25,7 +26,7 @@ from engine.demo import sample_form_data
 from engine.runtime import compile_definition
 from engine.scripting import EngineScriptEngine
 
-from .common import BPMN, WHO, form_data_for, fresh_engine, postgres_url, summary
+from .common import BPMN, WHO, form_data_for, fresh_engine, postgres_url, scratch_postgres, summary
 
 PARSED = load_definition(BPMN)
 COMPILED = compile_definition(1, 1, PARSED)
@@ -53,7 +54,7 @@ def in_memory_round(script_engine: EngineScriptEngine) -> list[float]:
         times.append((time.perf_counter() - started) * 1000)
 
 
-def durable_round(engine, forms: dict) -> list[float]:  # noqa: ANN001
+def durable_round(engine, forms: dict) -> list[float]:
     started = engine.start(as_user="warga")
     task = engine.tasks(instance=started.instance)[0]
     times = []
@@ -71,26 +72,33 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
 
+    with ExitStack() as stack:
+        sides = {"sqlite": fresh_engine()[0], "sqlite, no workflow cache": fresh_engine(workflow_cache_size=0)[0]}
+        if postgres_url():
+            sides["postgresql"] = fresh_engine(stack.enter_context(scratch_postgres(postgres_url())))[0]
+        compare(sides, args.rounds)
+        for engine in sides.values():
+            engine.close()
+
+
+def compare(sides: dict, rounds: int) -> None:
     script_engine = EngineScriptEngine()
-    sides = {"sqlite": fresh_engine()[0], "sqlite, no workflow cache": fresh_engine(workflow_cache_size=0)[0]}
-    if postgres_url():
-        sides["postgresql"] = fresh_engine(postgres_url())[0]
     forms: dict = {}
     memory: list[float] = []
     durable: dict[str, list[float]] = {name: [] for name in sides}
-    for name, engine in sides.items():  # warm up: parse, caches, connections
+    for engine in sides.values():  # warm up: parse, caches, connections
         durable_round(engine, forms)
     in_memory_round(script_engine)
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         memory += in_memory_round(script_engine)
         for name, engine in sides.items():
             durable[name] += durable_round(engine, forms)
 
     base = statistics.median(memory)
     print("Durable task completion vs raw in-memory SpiffWorkflow (ptsp.bpmn, happy path, 11 user tasks)")
-    print(f"  in-memory SpiffWorkflow       {summary(memory)}")
+    print(f"  {'in-memory SpiffWorkflow':<35}{summary(memory)}")
     for name, times in durable.items():
-        print(f"  durable, {name:<21}{summary(times)}  ratio {statistics.median(times) / base:4.2f}x")
+        print(f"  durable, {name:<26}{summary(times)}  ratio {statistics.median(times) / base:4.2f}x")
     print("  target: durable (sqlite, cached) <= 3.0x in-memory")
 
 

@@ -181,7 +181,13 @@ class Engine:
             user = actor(session.connection(), as_user) if as_user is not None else None
             instance_id = instances.find_instance(session, instance).id if instance is not None else None
             return queries.list_tasks(
-                session, lane=lane, instance=instance_id, user=user, status=status, limit=limit, offset=offset
+                session.connection(),
+                lane=lane,
+                instance=instance_id,
+                user=user,
+                status=status,
+                limit=limit,
+                offset=offset,
             )
 
     def task(self, task_id: str, *, as_user: str | None = None) -> TaskDetail:

@@ -67,8 +67,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('instances', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_instances_definition_id'), ['definition_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_instances_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_instances_status'), ['status'], unique=False)
+        batch_op.create_index('ix_instances_owner_status', ['owner_id', 'status'], unique=False)
 
     op.create_table('user_lanes',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -108,8 +107,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.create_index('ix_tasks_instance', ['instance_id'], unique=False)
-        batch_op.create_index('ix_tasks_status_lane_due', ['status', 'lane', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_instance', ['instance_id', 'status', 'lane'], unique=False)
+        batch_op.create_index('ix_tasks_status_lane_due', ['status', 'lane', 'due_at', 'ready_at', 'id'], unique=False)
 
     op.create_table('timers',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -142,8 +141,7 @@ def downgrade() -> None:
     op.drop_table('events')
     op.drop_table('user_lanes')
     with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_instances_status'))
-        batch_op.drop_index(batch_op.f('ix_instances_owner_id'))
+        batch_op.drop_index('ix_instances_owner_status')
         batch_op.drop_index(batch_op.f('ix_instances_definition_id'))
 
     op.drop_table('instances')

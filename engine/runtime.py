@@ -266,7 +266,16 @@ class Runtime:
     def load(self, compiled: CompiledProcess, state: str) -> BpmnWorkflow:
         dct = orjson.loads(state)
         _SERIALIZER.migrate(dct)
-        return _SERIALIZER.from_dict(dct, compiled=compiled, script_engine=self.script_engine)
+        wf = _SERIALIZER.from_dict(dct, compiled=compiled, script_engine=self.script_engine)
+        # The stored JSON of a finished task is what the next dump would write
+        # for it: seed the fragment cache so a cold load does not re-convert it.
+        fragments = wf.__dict__.setdefault("_ptsp_fragments", {})
+        for tid, task_dict in dct["tasks"].items():
+            if task_dict["state"] in _FINISHED:
+                children = tuple(UUID(c) for c in task_dict["children"])
+                key = (task_dict["state"], task_dict["last_state_change"], children)
+                fragments[UUID(tid)] = (key, orjson.Fragment(orjson.dumps(task_dict)))
+        return wf
 
     # -- queries -------------------------------------------------------------
     @staticmethod

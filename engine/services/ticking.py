@@ -9,6 +9,7 @@ instance is reported without stopping the sweep.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, select
@@ -19,6 +20,7 @@ from .context import Context
 from .instances import load_workflow
 from .recording import INSTANCES, TIMERS, Recorder, load_instance
 
+log = logging.getLogger("ptsp.timers")
 _LOCK = select(INSTANCES.c.id).where(INSTANCES.c.id == bindparam("id"))
 _STILL_DUE = select(TIMERS.c.id).where(TIMERS.c.instance_id == bindparam("id"), TIMERS.c.due_at <= bindparam("now"))
 
@@ -43,7 +45,8 @@ def fire_instance(uow: UnitOfWork, ctx: Context, instance_id: int) -> int:
         locked = connection.execute(_LOCK.with_for_update(skip_locked=True), {"id": instance_id}).first()
         if locked is None:  # another worker holds it right now
             return 0
-    if connection.execute(_STILL_DUE, {"id": instance_id, "now": now}).first() is None:
+    due_rows = connection.execute(_STILL_DUE, {"id": instance_id, "now": now}).scalars().all()
+    if not due_rows:
         return 0  # fired meanwhile by another worker, or completed by a user
     instance = load_instance(connection, instance_id)
     if instance.status != "running":
@@ -54,9 +57,12 @@ def fire_instance(uow: UnitOfWork, ctx: Context, instance_id: int) -> int:
     recorder = Recorder(connection, instance, compiled, now)
     recorder.apply(changes)
     version = recorder.save(ctx.runtime.dump(wf))
-    # A projection row the workflow no longer waits on would be picked up by
-    # every sweep; drop it so that one inconsistent row cannot stall the worker.
-    pending = ctx.runtime.pending_timer_ids(wf)
-    connection.execute(delete(TIMERS).where(TIMERS.c.instance_id == instance_id, TIMERS.c.id.not_in(pending or [""])))
+    # A due projection row the workflow does not wait on (any more) would be
+    # picked up by every sweep; drop it so that one inconsistent row cannot
+    # stall the worker.
+    stale = set(due_rows) - set(recorder.cleared) - set(ctx.runtime.pending_timer_ids(wf))
+    if stale:
+        log.warning("instance %s: dropping timer rows the workflow does not wait on: %s", instance_id, sorted(stale))
+        connection.execute(delete(TIMERS).where(TIMERS.c.id.in_(sorted(stale))))
     uow.on_commit(lambda: ctx.workflows.put(instance_id, version, wf))
     return sum(1 for c in changes if c.type == "sla_breached")

@@ -76,3 +76,28 @@ def test_breach_of_a_task_waiting_days(engine: Engine, clock) -> None:
     assert engine.tick().fired == 1
     [breach] = [e for e in engine.history(app.id) if e.type == "sla_breached"]
     assert breach.at - app.current().due_at == timedelta(days=3) - minutes(15)
+
+
+def test_a_stale_timer_row_is_dropped_not_fired_forever(engine: Engine, clock, caplog) -> None:
+    from sqlalchemy import func, insert, select
+
+    from engine.store.models import TimerRow
+
+    app = Application(engine)
+    with engine.db.write_engine.begin() as conn:
+        conn.execute(
+            insert(TimerRow.__table__).values(
+                id="00000000-0000-4000-8000-000000000000",
+                instance_id=app.id,
+                element_id="BatasWaktu_Hilang",
+                task_id=None,
+                due_at=app.current().ready_at,
+            )
+        )
+    result = engine.tick()
+    assert result.failed == () and result.fired == 0
+    assert "dropping timer rows" in caplog.text
+    with engine.db.reader() as session:
+        count = session.execute(select(func.count()).select_from(TimerRow)).scalar_one()
+    assert count == 1  # only the real step-1 timer remains
+    assert engine.tick().instances == 0

@@ -170,19 +170,19 @@ STATE_FORMAT = f"ptsp-state/spiff-{_SERIALIZER.VERSION}"
 # --------------------------------------------------------------------- changes
 @dataclass
 class Change:
-    """One thing a step changed. ``logged`` changes become history events."""
+    """One thing a step changed.
+
+    ``task_ready``, ``task_completed``, ``gateway_decided``, ``sla_breached`` and
+    ``instance_completed`` become history events; ``task_cancelled``,
+    ``timer_armed`` and ``timer_cleared`` only move the projections.
+    """
 
     type: str
     task_id: str | None = None
     element_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def logged(self) -> bool:
-        return self.type in LOGGED
 
-
-LOGGED = {"task_ready", "task_completed", "gateway_decided", "sla_breached", "instance_completed"}
 _RANK = {
     "task_completed": 0,
     "task_cancelled": 0,
@@ -202,16 +202,6 @@ def _is_user_task(spec: Any) -> bool:
 
 def _is_timer(spec: Any) -> bool:
     return isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
-
-
-def _iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-@dataclass
-class ReadyTask:
-    id: str
-    element_id: str
 
 
 class Runtime:

@@ -131,3 +131,15 @@ def engine(db_url: str, ptsp_xml: bytes, clock: time_machine.Coordinates) -> Ite
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """One line for all skips, grouped by reason, instead of one line per test."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"SKIPPED {count} test(s): {reason}", yellow=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select, union_all
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..errors import InvalidInput, NotFound
 from ..model import APPLICANT_LANE, KNOWN_LANES
 from ..store.models import Definition, Event, Instance, TaskRow, User
 from ..views import EventInfo, InstanceInfo, TaskDetail, TaskSummary
@@ -22,7 +22,8 @@ from .context import Actor, Context
 STATUSES = ("ready", "completed", "cancelled")
 
 
-def summary(row: TaskRow, registration: str) -> TaskSummary:
+def summary(row: Any, registration: str) -> TaskSummary:
+    """A task row (ORM object or Core row with the task columns) as a view."""
     return TaskSummary(
         id=row.id,
         instance=row.instance_id,
@@ -56,24 +57,6 @@ _SUMMARY_COLUMNS = (
     _TASKS.c.completed_at,
     _TASKS.c.completed_by,
 )
-
-
-def _summary_of(row: Any) -> TaskSummary:
-    return TaskSummary(
-        id=row.id,
-        instance=row.instance_id,
-        registration=row.registration,
-        name=row.name,
-        element=row.element_id,
-        lane=row.lane,
-        sop_step=row.sop_step,
-        status=row.status,
-        ready_at=row.ready_at,
-        due_at=row.due_at,
-        breached_at=row.breached_at,
-        completed_at=row.completed_at,
-        completed_by=row.completed_by,
-    )
 
 
 def _ordered(query: Select, status: str, *, few: bool = False) -> Select:
@@ -173,7 +156,7 @@ def list_tasks(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return [_summary_of(row) for row in connection.execute(query)]
+    return [summary(row, row.registration) for row in connection.execute(query)]
 
 
 def can_see_instance(user: Actor | None, instance: Instance) -> bool:
@@ -230,8 +213,3 @@ def history(session: Session, instance: Instance, user: Actor | None = None) -> 
         raise NotFound(f"application {instance.id} not found")
     rows = session.execute(select(Event).where(Event.instance_id == instance.id).order_by(Event.seq)).scalars()
     return [EventInfo(e.seq, e.type, e.at, e.actor, e.task_id, e.task_name, e.lane, dict(e.data or {})) for e in rows]
-
-
-def require_visible(user: Actor | None, lane: str | None) -> None:
-    if user is not None and lane is not None and lane not in user.lanes:
-        raise PermissionDenied(f"{user.login} is not a member of lane '{lane}'")

@@ -98,6 +98,8 @@ class Recorder:
     finished: list[dict[str, Any]] = field(default_factory=list)  # completed or cancelled task rows
     breached: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
+    _form_data: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    _due_of: dict[str | None, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def event(self, type_: str, **fields: Any) -> None:
         self.instance.last_seq += 1
@@ -116,112 +118,121 @@ class Recorder:
         )
 
     def apply(self, changes: list[Change], form_data: dict[str, dict[str, Any]] | None = None) -> None:
-        model = self.compiled.model
-        form_data = form_data or {}
+        """Turn a step's changes into rows and events (written by ``save``)."""
+        self._form_data = form_data or {}
         # A timer armed with its deadline already past (step 7 running late)
         # fires at once and is never "armed"; its breach carries the deadline.
-        due_of = {
+        self._due_of = {
             c.data.get("task"): c.data.get("due_at") for c in changes if c.type in ("timer_armed", "sla_breached")
         }
         for change in changes:
-            task_def = model.tasks.get(change.element_id) if change.element_id else None
-            kind = change.type
-            if kind == "task_ready":
-                due = due_of.get(change.task_id)
-                timer = model.timer_for(change.element_id)
-                self.new_tasks[change.task_id] = {
-                    "id": change.task_id,
-                    "instance_id": self.instance.id,
-                    "element_id": change.element_id,
-                    "name": task_def.name,
-                    "lane": task_def.lane,
-                    "sop_step": task_def.sop_step,
-                    "status": "ready",
-                    "ready_at": self.now,
-                    "due_at": datetime.fromisoformat(due) if due else None,
-                    "breached_at": None,
-                    "completed_at": None,
-                    "completed_by": None,
-                }
-                self.event(
-                    "task_ready",
-                    task_id=change.task_id,
-                    task_name=task_def.name,
-                    lane=task_def.lane,
-                    data={
-                        "element": change.element_id,
-                        "sop_step": task_def.sop_step,
-                        "due_at": due,
-                        "standard": timer.expression if timer and timer.kind == "duration" else None,
-                    },
-                )
-            elif kind in ("task_completed", "task_cancelled"):
-                status = "completed" if kind == "task_completed" else "cancelled"
-                by = self.actor if kind == "task_completed" else None
-                at = self.now if kind == "task_completed" else None
-                if change.task_id in self.new_tasks:
-                    self.new_tasks[change.task_id].update(status=status, completed_at=at, completed_by=by)
-                else:
-                    self.finished.append(
-                        {"row_id": change.task_id, "new_status": status, "new_completed_at": at, "new_completed_by": by}
-                    )
-                if kind == "task_completed":
-                    self.event(
-                        "task_completed",
-                        actor=self.actor,
-                        task_id=change.task_id,
-                        task_name=task_def.name,
-                        lane=task_def.lane,
-                        data={
-                            "element": change.element_id,
-                            "sop_step": task_def.sop_step,
-                            "form": form_data.get(change.task_id, {}),
-                        },
-                    )
-            elif kind == "timer_armed":
-                self.new_timers.append(
-                    {
-                        "id": change.task_id,
-                        "instance_id": self.instance.id,
-                        "element_id": change.element_id,
-                        "task_id": change.data.get("task"),
-                        "due_at": datetime.fromisoformat(change.data["due_at"]),
-                    }
-                )
-            elif kind == "timer_cleared":
-                self.cleared.append(change.task_id)
-            elif kind == "sla_breached":
-                watched = model.tasks.get(change.data.get("task_element") or "")
-                task_id = change.data.get("task")
-                if task_id in self.new_tasks:
-                    self.new_tasks[task_id]["breached_at"] = self.now
-                elif task_id is not None:
-                    self.breached.append(task_id)
-                self.event(
-                    "sla_breached",
-                    task_id=task_id,
-                    task_name=watched.name if watched else None,
-                    lane=watched.lane if watched else None,
-                    data={
-                        "element": change.data.get("task_element"),
-                        "sop_step": change.data.get("sop_step"),
-                        "timer": change.element_id,
-                        "standard": change.data.get("standard"),
-                        "due_at": change.data.get("due_at"),
-                        "counted_from": change.data.get("anchor"),
-                    },
-                )
-            elif kind == "gateway_decided":
-                node = model.nodes.get(change.element_id)
-                self.event(
-                    "gateway_decided",
-                    task_name=node.name if node else None,
-                    lane=node.lane if node else None,
-                    data=dict(change.data),
-                )
-            elif kind == "instance_completed":
-                self.instance.status, self.instance.ended_at = "completed", self.now
-                self.event("instance_completed")
+            getattr(self, f"_on_{change.type}")(change)
+
+    def _task(self, change: Change) -> Any:
+        return self.compiled.model.tasks[change.element_id]
+
+    def _on_task_ready(self, change: Change) -> None:
+        task_def = self._task(change)
+        due = self._due_of.get(change.task_id)
+        timer = self.compiled.model.timer_for(change.element_id)
+        self.new_tasks[change.task_id] = {
+            "id": change.task_id,
+            "instance_id": self.instance.id,
+            "element_id": change.element_id,
+            "name": task_def.name,
+            "lane": task_def.lane,
+            "sop_step": task_def.sop_step,
+            "status": "ready",
+            "ready_at": self.now,
+            "due_at": datetime.fromisoformat(due) if due else None,
+            "breached_at": None,
+            "completed_at": None,
+            "completed_by": None,
+        }
+        standard = timer.expression if timer and timer.kind == "duration" else None
+        self.event(
+            "task_ready",
+            task_id=change.task_id,
+            task_name=task_def.name,
+            lane=task_def.lane,
+            data={"element": change.element_id, "sop_step": task_def.sop_step, "due_at": due, "standard": standard},
+        )
+
+    def _finish(self, task_id: str, status: str, at: datetime | None, by: str | None) -> None:
+        if task_id in self.new_tasks:
+            self.new_tasks[task_id].update(status=status, completed_at=at, completed_by=by)
+        else:
+            self.finished.append(
+                {"row_id": task_id, "new_status": status, "new_completed_at": at, "new_completed_by": by}
+            )
+
+    def _on_task_completed(self, change: Change) -> None:
+        task_def = self._task(change)
+        self._finish(change.task_id, "completed", self.now, self.actor)
+        self.event(
+            "task_completed",
+            actor=self.actor,
+            task_id=change.task_id,
+            task_name=task_def.name,
+            lane=task_def.lane,
+            data={
+                "element": change.element_id,
+                "sop_step": task_def.sop_step,
+                "form": self._form_data.get(change.task_id, {}),
+            },
+        )
+
+    def _on_task_cancelled(self, change: Change) -> None:
+        self._finish(change.task_id, "cancelled", None, None)
+
+    def _on_timer_armed(self, change: Change) -> None:
+        self.new_timers.append(
+            {
+                "id": change.task_id,
+                "instance_id": self.instance.id,
+                "element_id": change.element_id,
+                "task_id": change.data.get("task"),
+                "due_at": datetime.fromisoformat(change.data["due_at"]),
+            }
+        )
+
+    def _on_timer_cleared(self, change: Change) -> None:
+        self.cleared.append(change.task_id)
+
+    def _on_sla_breached(self, change: Change) -> None:
+        watched = self.compiled.model.tasks.get(change.data.get("task_element") or "")
+        task_id = change.data.get("task")
+        if task_id in self.new_tasks:
+            self.new_tasks[task_id]["breached_at"] = self.now
+        elif task_id is not None:
+            self.breached.append(task_id)
+        self.event(
+            "sla_breached",
+            task_id=task_id,
+            task_name=watched.name if watched else None,
+            lane=watched.lane if watched else None,
+            data={
+                "element": change.data.get("task_element"),
+                "sop_step": change.data.get("sop_step"),
+                "timer": change.element_id,
+                "standard": change.data.get("standard"),
+                "due_at": change.data.get("due_at"),
+                "counted_from": change.data.get("anchor"),
+            },
+        )
+
+    def _on_gateway_decided(self, change: Change) -> None:
+        node = self.compiled.model.nodes.get(change.element_id)
+        self.event(
+            "gateway_decided",
+            task_name=node.name if node else None,
+            lane=node.lane if node else None,
+            data=dict(change.data),
+        )
+
+    def _on_instance_completed(self, _change: Change) -> None:
+        self.instance.status, self.instance.ended_at = "completed", self.now
+        self.event("instance_completed")
 
     @property
     def ready_rows(self) -> list[dict[str, Any]]:

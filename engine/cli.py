@@ -76,6 +76,8 @@ def _data(raw: str | None) -> dict[str, Any] | None:
             raw = Path(raw[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot read --data file: {exc.strerror}")
+        except UnicodeDecodeError:
+            _fail("--data file is not UTF-8 text")
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -308,9 +310,10 @@ def tick(ctx: click.Context, as_json: bool) -> None:
 
 @command(main, "show")
 @click.argument("instance")
-def show(ctx: click.Context, instance: str, as_json: bool) -> None:
+@click.option("--as", "as_user", help="Show it as this user may see it.")
+def show(ctx: click.Context, instance: str, as_user: str | None, as_json: bool) -> None:
     """Show an application (by id or registration number)."""
-    info = _engine(ctx).show(instance)
+    info = _engine(ctx).show(instance, as_user=as_user)
     if as_json:
         _print_json(info.as_dict())
         return
@@ -362,9 +365,10 @@ def print_timeline(events: list[Any]) -> None:
 
 @command(main, "history")
 @click.argument("instance")
-def history(ctx: click.Context, instance: str, as_json: bool) -> None:
+@click.option("--as", "as_user", help="Show it as this user may see it.")
+def history(ctx: click.Context, instance: str, as_user: str | None, as_json: bool) -> None:
     """The application's timeline, oldest first."""
-    events = _engine(ctx).history(instance)
+    events = _engine(ctx).history(instance, as_user=as_user)
     if as_json:
         _print_json([e.as_dict() for e in events])
     else:

@@ -12,6 +12,7 @@ becomes a ``ParsedDefinition``.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from functools import lru_cache
 from lxml import etree
 
 from . import expressions
-from .calendar import Duration
+from .calendar import WIB, Duration, WallClockCalendar
 from .errors import DefinitionInvalid, ExpressionError, Problem
 from .model import (
+    APPLICANT_LANE,
     FIELD_TYPES,
     KNOWN_LANES,
     EnumValue,
@@ -52,7 +54,6 @@ SUPPORTED_FLOW_NODES = {
     "endEvent",
     "userTask",
     "manualTask",
-    "task",
     "exclusiveGateway",
     "parallelGateway",
     "inclusiveGateway",
@@ -72,8 +73,9 @@ OTHER_PROCESS_CHILDREN = {
     "group",
     "property",
 }
-ACTIVITIES = {"userTask", "manualTask", "task"}
+ACTIVITIES = {"userTask", "manualTask"}
 REFUSED_REASONS = {
+    "task": "a plain task is done by nobody in this engine; make it a User Task so that a lane's staff do it",
     "scriptTask": "script tasks are not allowed: a diagram must not run code",
     "serviceTask": "service tasks are not supported: this engine calls no external services",
     "businessRuleTask": "business rule tasks are not supported",
@@ -94,6 +96,14 @@ ALLOWED_EXTENSIONS = {(CAMUNDA, "formData"), (CAMUNDA, "properties")}
 RESERVED_IDS = {"Start", "End", "Root", "StartEventSplit", "StartEventJoin"}
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONSTRAINTS = {"required", "readonly", "minlength", "maxlength", "min", "max"}
+# Elements inside an activity that would make the engine run it differently
+# from what the lanes, forms and timers promise.
+REFUSED_INSIDE_ACTIVITIES = {
+    "multiInstanceLoopCharacteristics": "multi-instance tasks are not supported",
+    "standardLoopCharacteristics": "loop tasks are not supported; model the loop with a gateway",
+    "ioSpecification": "task input/output specifications are not supported; use form fields and data objects",
+}
+LONGEST_TIMER_YEARS = 100
 NUMERIC_CONSTRAINTS = {"minlength", "maxlength", "min", "max"}
 MUTU_BAKU_KEYS = {"persyaratan": "persyaratan", "waktu": "waktu", "output": "output"}
 
@@ -309,6 +319,9 @@ class _Checker:
             if kind in REFUSED_REASONS:
                 self.problem(REFUSED_REASONS[kind], el)
                 continue
+            if kind not in ("laneSet", "documentation", "extensionElements") and not el.get("id"):
+                self.problem(f"a {kind} has no id", el)
+                continue
             if kind == "dataObject":
                 data_objects[el.get("id")] = el.get("name") or el.get("id")
                 if not IDENTIFIER.match(el.get("id")):
@@ -358,6 +371,12 @@ class _Checker:
         start = starts[0]
         if self.xpath(start, "bpmn:*[contains(local-name(), 'EventDefinition')]"):
             self.problem("the start event must be a plain (none) start event", start)
+        if lane_of.get(start.get("id")) != APPLICANT_LANE:
+            self.problem(
+                f"the start event must be in the {APPLICANT_LANE} lane: applications are started by their applicants",
+                start,
+            )
+        start_form = self.form(start)
 
         for el in self.xpath(process, "bpmn:userTask|bpmn:manualTask|bpmn:task"):
             task = self.task(el, lane_of, ref_target)
@@ -381,8 +400,7 @@ class _Checker:
             elif timer.attached_to is not None and timer.attached_to not in nodes:
                 self.problem(f"timer is attached to unknown element '{timer.attached_to}'")
 
-        self.check_gateways(process, flows, tasks, data_objects)
-        start_form = self.form(start)
+        self.check_gateways(process, flows, tasks, data_objects, start_form)
         for node in nodes.values():
             if node.kind in ("userTask", "manualTask") and node.lane is None:
                 el = self.xpath(process, f".//*[@id='{node.id}']")[0]
@@ -449,13 +467,18 @@ class _Checker:
             return
         try:
             if kind == "duration":
-                Duration.parse(text)
+                duration = Duration.parse(text)
+                start = datetime(2000, 1, 1, tzinfo=WIB)
+                if WallClockCalendar().add(start, duration) > start.replace(year=2000 + LONGEST_TIMER_YEARS):
+                    self.problem(f"timer value {text!r} is longer than {LONGEST_TIMER_YEARS} years", el)
             else:
                 datetime.fromisoformat(text)
         except ExpressionError as exc:
             self.problem(f"timer value {exc.message}", el)
+        except OverflowError:
+            self.problem(f"timer value {text!r} is longer than {LONGEST_TIMER_YEARS} years", el)
         except ValueError:
-            self.problem(f"timer date {text!r} is not an ISO 8601 date-time", el)
+            self.problem(f"timer value {text!r} is not an ISO 8601 date-time", el)
 
     # -- tasks and forms --------------------------------------------------------------
     def properties(self, el: etree._Element) -> dict[str, str]:
@@ -466,6 +489,10 @@ class _Checker:
 
     def task(self, el: etree._Element, lane_of: dict[str, str], ref_target: dict[str, str]) -> TaskDef | None:
         ident = el.get("id")
+        for child in el:
+            reason = REFUSED_INSIDE_ACTIVITIES.get(_local(child)) if _ns(child) == BPMN else None
+            if reason:
+                self.problem(reason, el)
         name = (el.get("name") or "").strip()
         if not name:
             self.problem("the task has no name", el)
@@ -473,7 +500,7 @@ class _Checker:
         sop_step = None
         if "sop_step" in props:
             raw = props["sop_step"].strip()
-            if raw.isdigit() and 1 <= int(raw) <= 99:
+            if re.fullmatch(r"[0-9]{1,2}", raw) and 1 <= int(raw) <= 99:
                 sop_step = int(raw)
             else:
                 self.problem(f"sop_step must be a whole number from 1 to 99, not {raw!r}", el)
@@ -528,10 +555,9 @@ class _Checker:
                     self.problem(f"form field '{fid}': unknown constraint '{cname}'", el)
                     continue
                 if cname in NUMERIC_CONSTRAINTS:
-                    try:
-                        float(config)
-                    except ValueError:
-                        self.problem(f"form field '{fid}': constraint {cname} needs a number, not {config!r}", el)
+                    problem = _numeric_constraint_problem(cname, config)
+                    if problem:
+                        self.problem(f"form field '{fid}': constraint {cname} {problem}", el)
                         continue
                 constraints[cname] = config
             values = tuple(
@@ -555,8 +581,10 @@ class _Checker:
         flows: dict[str, FlowDef],
         tasks: dict[str, TaskDef],
         data_objects: dict[str, str],
+        start_form: Form,
     ) -> None:
-        known = {f.id for t in tasks.values() for f in t.form.fields} | set(data_objects)
+        known = {f.id for t in tasks.values() for f in t.form.fields} | {f.id for f in start_form.fields}
+        known |= set(data_objects)
         outgoing: dict[str, list[FlowDef]] = {}
         for flow in flows.values():
             outgoing.setdefault(flow.source, []).append(flow)
@@ -596,6 +624,18 @@ class _Checker:
         for lane in self.xpath(process, ".//bpmn:lane"):
             if lane.get("id") not in shapes:
                 self.problem("lane has no shape in the diagram (missing DI)", lane)
+
+
+def _numeric_constraint_problem(name: str, config: str) -> str | None:
+    try:
+        value = float(config)
+    except ValueError:
+        return f"needs a number, not {config!r}"
+    if not math.isfinite(value) or abs(value) > 1e15:
+        return f"must be a finite number below 10^15, not {config!r}"
+    if name in ("minlength", "maxlength") and (value < 0 or not value.is_integer()):
+        return f"must be a whole number of characters, not {config!r}"
+    return None
 
 
 def _mutu_baku(documentation: str | None) -> MutuBaku:

@@ -28,6 +28,7 @@ from .errors import ExpressionError
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
+MAX_NODES = 300  # bounds the tree, hence every recursive walk over it
 
 _TOKEN = re.compile(
     r"""
@@ -107,6 +108,8 @@ class _Parser:
     """Recursive descent over the token list, producing nested tuples."""
 
     def __init__(self, tokens: list[_Tok]) -> None:
+        if len(tokens) > MAX_NODES:
+            raise ExpressionError(f"expression too complex (more than {MAX_NODES} parts)")
         self.tokens = tokens
         self.i = 0
         self.depth = 0
@@ -204,13 +207,15 @@ class _Parser:
         raise ExpressionError(f"unexpected {tok.value!r} at position {tok.pos + 1}")
 
 
-def _names(node: tuple, out: set[str]) -> set[str]:
-    if node[0] == "var":
-        out.add(node[1])
-    elif node[0] != "const":
-        for child in node[1:]:
-            if isinstance(child, tuple):
-                _names(child, out)
+def _names(tree: tuple) -> set[str]:
+    out: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node[0] == "var":
+            out.add(node[1])
+        elif node[0] != "const":
+            stack.extend(child for child in node[1:] if isinstance(child, tuple))
     return out
 
 
@@ -224,7 +229,7 @@ class Expression:
     @property
     def names(self) -> frozenset[str]:
         """The variables the expression reads (only their first component)."""
-        return frozenset(_names(self.tree, set()))
+        return frozenset(_names(self.tree))
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         try:
@@ -233,6 +238,8 @@ class Expression:
             raise ExpressionError(f"cannot evaluate {self.source!r}: {exc.message}") from None
         except RecursionError:
             raise ExpressionError(f"cannot evaluate {self.source!r}: too deep") from None
+        except (TypeError, ValueError, ArithmeticError) as exc:  # e.g. a map used as a key, a huge division
+            raise ExpressionError(f"cannot evaluate {self.source!r}: {type(exc).__name__}: {exc}") from None
 
 
 @lru_cache(maxsize=1024)

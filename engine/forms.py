@@ -98,6 +98,16 @@ def _enum(f: FormField, value: Any) -> str:
 _CONVERT = {"string": _string, "long": _long, "boolean": _boolean, "date": _date, "enum": _enum}
 
 
+def _readonly_default(f: FormField) -> Any:
+    """A read-only field's value: its default, typed like a submitted value would be."""
+    if f.default is None or f.default == "":
+        return None
+    try:
+        return _CONVERT.get(f.type, _string)(f, f.default)
+    except _Invalid:
+        return f.default
+
+
 def validate(form: Form, data: Mapping[str, Any] | None) -> dict[str, Any]:
     """Return the cleaned, typed values; raise ``FormInvalid`` naming every problem.
 
@@ -118,10 +128,15 @@ def validate(form: Form, data: Mapping[str, Any] | None) -> dict[str, Any]:
     for f in form.fields:
         value = data.get(f.id)
         if f.readonly:
-            if f.id in data and not _blank(value) and str(value) != (f.default or ""):
-                errors.append(FieldError(f.id, "is read-only", "readonly"))
-            if f.default is not None:
-                cleaned[f.id] = f.default
+            default = _readonly_default(f)
+            if f.id in data and not _blank(value):
+                try:
+                    submitted = _CONVERT.get(f.type, _string)(f, value)
+                except _Invalid:
+                    submitted = object()
+                if submitted != default:
+                    errors.append(FieldError(f.id, "is read-only", "readonly"))
+            cleaned[f.id] = default
             continue
         if _blank(value):
             if f.required:

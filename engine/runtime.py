@@ -11,6 +11,7 @@ that the services turn into log events and projection rows.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,8 @@ from .errors import Conflict, ExpressionError, NotFound, PtspError
 from .model import ProcessModel
 from .scripting import EngineScriptEngine
 from .timers import ANCHOR, DUE, STANDARD, EngineDateTimer, EngineDurationTimer, attached_task, sop_step
+
+log = logging.getLogger("ptsp.runtime")
 
 
 class ProcessError(PtspError):
@@ -340,12 +343,15 @@ class Runtime:
     def _guard(action: Any) -> None:
         try:
             action()
+        except ExpressionError as exc:  # a condition or timer of the diagram failed on this data
+            raise ProcessError(f"the process could not continue: {exc.message}") from None
         except PtspError:
             raise
-        except ExpressionError as exc:
-            raise ProcessError(exc.message) from None
         except SpiffWorkflowException as exc:
             raise ProcessError(f"the process could not continue: {exc}") from None
+        except Exception as exc:  # a diagram value the checks let through: refuse, never crash
+            log.exception("workflow step failed")
+            raise ProcessError(f"the process could not continue: {type(exc).__name__}: {exc}") from None
 
     # -- change detection ---------------------------------------------------------
     @staticmethod

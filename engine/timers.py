@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from . import expressions
 from .calendar import WIB, Duration
+from .errors import ExpressionError
 
 # internal_data keys on a timer task
 DUE = "event_value"  # the key SpiffWorkflow itself uses for the due moment
@@ -85,6 +86,14 @@ def _engine(my_task: Any) -> Any:
     return my_task.workflow.top_workflow.script_engine
 
 
+def _arming(compute: Any) -> Any:
+    """Deadline arithmetic on diagram-supplied values fails as an ExpressionError, not a crash."""
+    try:
+        return compute()
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ExpressionError(f"timer cannot be set: {type(exc).__name__}: {exc}") from None
+
+
 class EngineDurationTimer(DurationTimerEventDefinition):
     """``timeDuration``: a time standard, counted by the engine's calendar."""
 
@@ -95,8 +104,7 @@ class EngineDurationTimer(DurationTimerEventDefinition):
         if due is None:
             standard = timer_text(self.expression, my_task.data)
             anchor = step_start(my_task, now)
-            due_at = engine.calendar.add(anchor, Duration.parse(standard))
-            due = due_at.isoformat()
+            due = _arming(lambda: engine.calendar.add(anchor, Duration.parse(standard)).isoformat())
             my_task._set_internal_data(**{DUE: due, ANCHOR: anchor.isoformat(), STANDARD: standard})
         if datetime.fromisoformat(due) <= now:
             my_task._set_internal_data(event_fired=True)
@@ -111,7 +119,8 @@ class EngineDateTimer(TimeDateEventDefinition):
         now = engine.clock.now()
         due = my_task._get_internal_data(DUE)
         if due is None:
-            moment = datetime.fromisoformat(timer_text(self.expression, my_task.data))
+            text = timer_text(self.expression, my_task.data)
+            moment = _arming(lambda: datetime.fromisoformat(text))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=WIB)
             due = moment.astimezone(UTC).isoformat()
@@ -128,5 +137,5 @@ def timer_text(expression: str, data: dict) -> str:
         return inner
     value = expressions.evaluate(expression, data)
     if not isinstance(value, str):
-        raise expressions.ExpressionError(f"timer expression {expression!r} must give text, not {value!r}")
+        raise ExpressionError(f"timer expression {expression!r} must give text, not {value!r}")
     return value

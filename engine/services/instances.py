@@ -7,6 +7,7 @@ state, projections and events in the caller's single transaction.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -185,8 +186,8 @@ def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, r
         )
     if instance.status != "running":
         raise Conflict(f"{instance.registration} is already {instance.status}")
-    if reason is not None and len(reason) > 1000:
-        raise InvalidInput("reason too long (at most 1000 characters)")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
+        raise InvalidInput("the reason must be text of at most 1000 characters")
     compiled = ctx.compiled(connection, instance.definition_id)
     now = ctx.clock.now()
     wf = load_workflow(ctx, instance, compiled)
@@ -201,10 +202,14 @@ def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, r
 
 
 def find_instance(session: Session, ref: str | int) -> Instance:
+    """An application by numeric id or registration number; NotFound for anything else."""
     instance = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        instance = session.get(Instance, int(ref))
-    elif isinstance(ref, str):
+    number = ref if isinstance(ref, int) and not isinstance(ref, bool) else None
+    if isinstance(ref, str) and re.fullmatch(r"[0-9]{1,10}", ref.strip()):
+        number = int(ref.strip())
+    if number is not None:
+        instance = session.get(Instance, number) if 0 < number < 2**31 else None
+    elif isinstance(ref, str) and len(ref) <= 100:
         instance = session.execute(select(Instance).where(Instance.registration == ref.strip())).scalar_one_or_none()
     if instance is None:
         raise NotFound(f"application {ref} not found")

@@ -170,8 +170,12 @@ def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None
     if row is None:
         raise NotFound(f"task {task_id} not found")
     instance = session.get(Instance, row.instance_id)
-    if user is not None and not (row.lane in user.lanes and can_see_instance(user, instance)):
-        raise NotFound(f"task {task_id} not found")
+    if user is not None:
+        visible = row.lane in user.lanes and can_see_instance(user, instance)
+        if row.lane == APPLICANT_LANE and instance.owner_id != user.id:
+            visible = False  # an applicant's task is theirs alone, whatever other lanes a user has
+        if not visible:
+            raise NotFound(f"task {task_id} not found")
     compiled = ctx.compiled(session.connection(), instance.definition_id)
     task_def = compiled.model.tasks[row.element_id]
     timer = compiled.model.timer_for(row.element_id)

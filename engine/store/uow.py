@@ -36,7 +36,11 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self._engine.connect()
-        self.connection.begin()
+        try:
+            self.connection.begin()
+        except OperationalError as exc:  # SQLite: another writer held the lock past busy_timeout
+            self.connection.close()
+            raise Conflict("the database is busy with other changes; try again") from exc
         return self
 
     @property

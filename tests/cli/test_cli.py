@@ -212,3 +212,20 @@ def test_demo_runs_one_application_through_every_lane(ptsp) -> None:
         assert lane in out
     again = ptsp("demo", "--bpmn", str(PTSP_BPMN)).stdout
     assert "Demo users already exist" in again and "PTSP/2026/000002 is completed" in again
+
+
+def test_show_and_history_as_a_user(ptsp) -> None:
+    setup(ptsp)
+    ptsp("user", "add", "warga2", "--lane", "Pemohon")
+    assert ptsp.json("show", "1", "--as", "warga")["registration"] == "PTSP/2026/000001"
+    result = ptsp("history", "1", "--as", "warga2", ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith("error: application 1 not found")
+
+
+def test_data_file_that_is_not_text(ptsp, tmp_path) -> None:
+    setup(ptsp)
+    task_id = ptsp.json("tasks")[0]["id"]
+    binary = tmp_path / "foto.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\xff")
+    result = ptsp("complete", task_id, "--as", "warga", "--data", f"@{binary}", ok=False)
+    assert result.exit_code == 1 and result.stderr.strip() == "error: --data file is not UTF-8 text"

@@ -224,3 +224,87 @@ def test_xsd_violations_are_located() -> None:
     found = problems(mutate('<bpmn:laneSet id="LaneSet_PTSP">', '<bpmn:laneSet id="LaneSet_PTSP" bogus="1">'))
     assert found[0].line and "schema" in found[0].message
     assert found[0].element == "LaneSet_PTSP"
+
+
+# ------------------------------------------------------------ found in review
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            '<camunda:constraint name="maxlength" config="2000" />',
+            '<camunda:constraint name="maxlength" config="inf" />',
+            r"must be a finite number",
+        ),
+        (
+            '<camunda:constraint name="maxlength" config="2000" />',
+            '<camunda:constraint name="maxlength" config="12.5" />',
+            r"whole number of characters",
+        ),
+        (">PT10M<", ">P99999999999Y<", r"longer than 100 years"),
+        (">PT10M<", ">PT99999999999999H<", r"longer than 100 years|not a usable"),
+        (
+            '<camunda:property name="sop_step" value="1" />',
+            '<camunda:property name="sop_step" value="²" />',
+            r"sop_step must be a whole number",
+        ),
+        (
+            '<bpmn:dataObject id="draft_produk" name="Draft Produk" />',
+            '<bpmn:dataObject name="Draft Produk" />',
+            r"dataObject has no id",
+        ),
+        ("${!berkas_lengkap}", "${" + "+".join(["email"] * 200) + "}", r"too complex"),
+        ("<bpmn:flowNodeRef>Mulai_PemohonDatang</bpmn:flowNodeRef>", "", r"start event must be in the Pemohon lane"),
+    ],
+)
+def test_review_findings_are_refused_at_deploy(old: str, new: str, expected: str) -> None:
+    found = problems(mutate(old, new))
+    assert any(re.search(expected, str(p)) for p in found), [str(p) for p in found]
+
+
+def test_a_plain_task_is_refused() -> None:
+    element = re.search(r'<bpmn:userTask id="Langkah2_MenjelaskanJenisStandarLayanan".*?</bpmn:userTask>', XML, re.S)
+    plain = element.group(0).replace("<bpmn:userTask", "<bpmn:task").replace("</bpmn:userTask>", "</bpmn:task>")
+    found = problems(XML.replace(element.group(0), plain).encode())
+    assert any("a plain task is done by nobody" in str(p) for p in found), [str(p) for p in found]
+
+
+def test_multi_instance_tasks_are_refused() -> None:
+    loop = (
+        '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality xsi:type="bpmn:tFormalExpression">'
+        "${jumlah_berkas}</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"
+    )
+    element = re.search(r'<bpmn:userTask id="Langkah5_DisposisiKepalaKantor".*?</bpmn:userTask>', XML, re.S).group(0)
+    looped = element.replace("</bpmn:userTask>", loop + "</bpmn:userTask>")
+    found = problems(XML.replace(element, looped).encode())
+    assert any("multi-instance tasks are not supported" in str(p) for p in found), [str(p) for p in found]
+
+
+def test_a_condition_may_use_a_start_form_field() -> None:
+    data = mutate(
+        "untuk menanyakan layanan.</bpmn:documentation>",
+        "untuk menanyakan layanan.</bpmn:documentation><bpmn:extensionElements>"
+        '<camunda:formData><camunda:formField id="mendesak" label="Mendesak" type="boolean" /></camunda:formData>'
+        "</bpmn:extensionElements>",
+        text=XML.replace("${!berkas_lengkap}", "${!berkas_lengkap || mendesak}"),
+    )
+    model = load_definition(data).model
+    assert model.start_form.field("mendesak").type == "boolean"
+
+
+def test_a_bad_date_timer_from_form_data_is_refused_cleanly_at_run_time(engine: Engine) -> None:
+    from engine.runtime import ProcessError
+
+    from ..helpers import fingerprint, valid_data
+
+    step2_timer = '<bpmn:timerEventDefinition id="TimerDef_Langkah2_MenjelaskanJenisStandarLayanan">'
+    data = mutate(
+        step2_timer + '\n        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT15M</bpmn:timeDuration>',
+        step2_timer + '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${nama_pemohon}</bpmn:timeDate>',
+    )
+    engine.deploy(data)
+    app = Application(engine)
+    task = app.current()
+    before = fingerprint(engine)
+    with pytest.raises(ProcessError, match="timer cannot be set"):
+        engine.complete(task.id, as_user="warga", data=valid_data(engine, task.id))
+    assert fingerprint(engine) == before

@@ -106,3 +106,16 @@ def test_wall_clock_calendar() -> None:
     assert deadline(cal, start, "P1M") == datetime(2026, 2, 28, 2, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="timezone-aware"):
         cal.add(datetime(2026, 1, 1), Duration(days=1))
+
+
+def test_readonly_defaults_are_typed() -> None:
+    form = Form(
+        (
+            FormField("lengkap", "boolean", "Lengkap", False, default="false", constraints={"readonly": ""}),
+            FormField("jumlah", "long", "Jumlah", False, default="3", constraints={"readonly": ""}),
+        )
+    )
+    assert validate(form, {}) == {"lengkap": False, "jumlah": 3}
+    assert validate(form, {"lengkap": False, "jumlah": "3"}) == {"lengkap": False, "jumlah": 3}
+    with pytest.raises(FormInvalid, match="read-only"):
+        validate(form, {"lengkap": True})

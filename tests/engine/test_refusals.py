@@ -194,3 +194,30 @@ def test_user_input_is_checked(engine: Engine) -> None:
     engine.add_user("budi", ["PTSP", "Kasi"], name="Budi Santoso", password="rahasia-sekali")
     assert engine.authenticate("budi", "rahasia-sekali").lanes == ("PTSP", "Kasi")
     assert engine.authenticate("budi", "salah") is None
+
+
+def test_a_user_in_both_applicant_and_staff_lanes_sees_only_own_applicant_tasks(engine: Engine) -> None:
+    engine.add_user("campur", ["Pemohon", "PTSP"])
+    app = Application(engine, "warga")
+    task = app.current()
+    with pytest.raises(NotFound):
+        engine.task(task.id, as_user="campur")
+    assert engine.tasks(as_user="campur") == []
+    refused(
+        engine,
+        PermissionDenied,
+        "only the applicant",
+        lambda: engine.complete(task.id, as_user="campur", data=valid_data(engine, task.id)),
+    )
+
+
+@pytest.mark.parametrize("ref", ["²", "99999999999999999999", "-1", "0", "PTSP/2026/" + "9" * 200, 3.5, None])
+def test_odd_application_references_are_not_found(engine: Engine, ref) -> None:
+    Application(engine)
+    with pytest.raises(NotFound):
+        engine.show(ref)
+
+
+def test_cancel_reason_must_be_text(engine: Engine) -> None:
+    app = Application(engine)
+    refused(engine, InvalidInput, "reason must be text", lambda: engine.cancel(app.id, as_user="warga", reason=5))

@@ -178,6 +178,49 @@ def user_add(
         click.echo(f"user {info.login} added to {', '.join(info.lanes)}")
 
 
+# -------------------------------------------------------------------- tokens
+@main.group()
+def token() -> None:
+    """API tokens (Authorization: Bearer TOKEN)."""
+
+
+@command(token, "create")
+@click.argument("login")
+@click.option("--label", help="What the token is for (shown in token list).")
+def token_create(ctx: click.Context, login: str, label: str | None, as_json: bool) -> None:
+    """Create an API token for a user; it is shown only now."""
+    value, info = _engine(ctx).create_token(login, label=label)
+    if as_json:
+        _print_json({"token": value, "id": info.id})
+    else:
+        click.echo(value)
+
+
+@command(token, "list")
+@click.option("--user", "login", help="Only this user's tokens.")
+def token_list(ctx: click.Context, login: str | None, as_json: bool) -> None:
+    """List tokens (never their values)."""
+    found = _engine(ctx).list_tokens(login)
+    if as_json:
+        _print_json([t.as_dict() for t in found])
+    else:
+        _table(
+            ["ID", "USER", "LABEL", "CREATED", "REVOKED"],
+            [[t.id, t.login, t.label, wib(t.created_at), wib(t.revoked_at) if t.revoked_at else ""] for t in found],
+        )
+
+
+@command(token, "revoke")
+@click.argument("token_id", type=int)
+def token_revoke(ctx: click.Context, token_id: int, as_json: bool) -> None:
+    """Revoke a token: it stops working at once."""
+    _engine(ctx).revoke_token(token_id)
+    if as_json:
+        _print_json({"id": token_id, "revoked": True})
+    else:
+        click.echo(f"token {token_id} revoked")
+
+
 # ---------------------------------------------------------------- instances
 @command(main, "start")
 @click.option("--as", "as_user", required=True, help="The applicant (a member of the Pemohon lane).")

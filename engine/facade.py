@@ -19,29 +19,36 @@ command changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from .cache import DefinitionCache, WorkflowCache
 from .calendar import Calendar
 from .clock import Clock
-from .errors import Conflict, PtspError
-from .model import lane_order
+from .diagram import render_svg
+from .errors import Conflict, InvalidInput, PtspError
+from .marks import marks_from_history
+from .model import APPLICANT_LANE, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
-from .services import deploying, instances, queries, ticking, users
+from .services import deploying, instances, overview, queries, ticking, tokens, users
 from .services.context import Context, actor
 from .store import schema
 from .store.db import Database
+from .store.models import Definition
 from .store.uow import UnitOfWork
 from .views import (
+    ApplicationSummary,
     CompleteResult,
     DeployResult,
     EventInfo,
     InstanceInfo,
+    LaneCount,
     StartResult,
     TaskDetail,
     TaskSummary,
     TickResult,
+    TokenInfo,
     UserInfo,
 )
 
@@ -102,6 +109,33 @@ class Engine:
             info = users.add_user(uow, self.ctx, login, lanes, name=name, password=password)
             uow.commit()
             return info
+
+    def register_applicant(self, login: str, password: str, *, name: str) -> UserInfo:
+        """An applicant signing up: a user in the Pemohon lane, with a password."""
+        if not isinstance(password, str) or not password:
+            raise InvalidInput("a password is required")
+        return self.add_user(login, [APPLICANT_LANE], name=name, password=password)
+
+    def create_token(self, login: str, *, label: str | None = None) -> tuple[str, TokenInfo]:
+        """A new API token for ``login``; the token itself is returned only now."""
+        with self._write() as uow:
+            result = tokens.create(uow, self.ctx, login, label)
+            uow.commit()
+            return result
+
+    def revoke_token(self, token_id: int, *, as_user: str | None = None) -> None:
+        with self._write() as uow:
+            tokens.revoke(uow, self.ctx, token_id, as_user)
+            uow.commit()
+
+    def list_tokens(self, login: str | None = None) -> list[TokenInfo]:
+        with self.db.reader() as session:
+            return tokens.list_tokens(session.connection(), login)
+
+    def authenticate_token(self, token: str) -> UserInfo | None:
+        with self.db.reader() as session:
+            a = tokens.authenticate(session.connection(), token)
+            return UserInfo(a.id, a.login, a.name, lane_order(a.lanes)) if a is not None else None
 
     def authenticate(self, login: str, password: str) -> UserInfo | None:
         with self.db.reader() as session:
@@ -199,6 +233,32 @@ class Engine:
         with self.db.reader() as session:
             user = actor(session.connection(), as_user) if as_user is not None else None
             return queries.instance_info(session, instances.find_instance(session, instance), user)
+
+    def lane_counts(self, lanes: list[str] | None = None) -> list[LaneCount]:
+        """Open and overdue tasks per lane now, and completions since midnight WIB."""
+        with self.db.reader() as session:
+            return overview.lane_counts(session.connection(), self.ctx.clock.now(), lanes)
+
+    def applications(self, *, as_user: str, limit: int = 50, offset: int = 0) -> list[ApplicationSummary]:
+        """The user's own applications, newest first."""
+        with self.db.reader() as session:
+            user = actor(session.connection(), as_user)
+            return overview.applications(session.connection(), user, limit=limit, offset=offset)
+
+    def next_timer_due(self) -> datetime | None:
+        with self.db.reader() as session:
+            return overview.next_timer_due(session.connection())
+
+    def diagram_svg(self, instance: str | int, *, as_user: str | None = None, lang: str = "id") -> str:
+        """The application's own diagram version, drawn with its state marked."""
+        with self.db.reader() as session:
+            user = actor(session.connection(), as_user) if as_user is not None else None
+            found = instances.find_instance(session, instance)
+            events = queries.history(session, found, user)
+            compiled = self.ctx.compiled(session.connection(), found.definition_id)
+            xml = session.get(Definition, found.definition_id).bpmn
+        marks = marks_from_history(compiled.model, events, self.ctx.clock.now())
+        return render_svg(xml, marks, title=f"{found.registration}: {compiled.model.name}", lang=lang)
 
     def history(self, instance: str | int, *, as_user: str | None = None) -> list[EventInfo]:
         with self.db.reader() as session:

@@ -16,6 +16,8 @@ from typing import Any
 KNOWN_LANES = ("Pemohon", "PTSP", "Kepala Kantor", "Kasubag", "Kasi")
 # The lane of the person who applies; tasks there belong to the instance's owner.
 APPLICANT_LANE = "Pemohon"
+# The form field whose chosen value names the service applied for (shown in lists).
+SERVICE_FIELD = "jenis_layanan"
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 
@@ -61,6 +63,16 @@ class FormField:
 @dataclass(frozen=True)
 class Form:
     fields: tuple[FormField, ...] = ()
+
+    def service_label(self, values: Mapping[str, Any]) -> str | None:
+        """The label of the service chosen in these values, if this form chooses one."""
+        field = self.field(SERVICE_FIELD)
+        if field is None or values.get(SERVICE_FIELD) is None:
+            return None
+        for option in field.enum:
+            if option.id == values[SERVICE_FIELD]:
+                return option.name
+        return str(values[SERVICE_FIELD])
 
     def field(self, field_id: str) -> FormField | None:
         for f in self.fields:

@@ -63,6 +63,7 @@ class TaskSummary:
     breached_at: datetime | None = None
     completed_at: datetime | None = None
     completed_by: str | None = None
+    service: str | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.status == "ready" and self.due_at is not None and self.due_at <= now
@@ -82,6 +83,7 @@ class TaskSummary:
             "breached_at": iso(self.breached_at),
             "completed_at": iso(self.completed_at),
             "completed_by": self.completed_by,
+            "service": self.service,
         }
 
 
@@ -146,19 +148,74 @@ class InstanceInfo:
     ended_at: datetime | None
     data: dict[str, Any] = field(default_factory=dict)
     open_tasks: tuple[TaskSummary, ...] = ()
+    service: str | None = None
+    owner_name: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "registration": self.registration,
             "status": self.status,
+            "service": self.service,
             "process": self.process,
             "version": self.version,
             "owner": self.owner,
+            "owner_name": self.owner_name,
             "started_at": iso(self.started_at),
             "ended_at": iso(self.ended_at),
             "data": self.data,
             "open_tasks": [t.as_dict() for t in self.open_tasks],
+        }
+
+
+@dataclass(frozen=True)
+class LaneCount:
+    lane: str
+    open: int
+    overdue: int
+    completed_today: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lane": self.lane, "open": self.open, "overdue": self.overdue, "completed_today": self.completed_today}
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    id: int
+    registration: str
+    service: str | None
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    waiting_for: tuple[TaskSummary, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "registration": self.registration,
+            "service": self.service,
+            "status": self.status,
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "waiting_for": [t.as_dict() for t in self.waiting_for],
+        }
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    login: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "login": self.login,
+            "label": self.label,
+            "created_at": iso(self.created_at),
+            "revoked_at": iso(self.revoked_at),
         }
 
 

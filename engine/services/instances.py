@@ -69,6 +69,7 @@ def _ready_summaries(recorder: Recorder) -> tuple[TaskSummary, ...]:
             ready_at=r["ready_at"],
             due_at=r["due_at"],
             breached_at=r["breached_at"],
+            service=recorder.instance.service,
         )
         for r in recorder.ready_rows
     )
@@ -89,6 +90,7 @@ def start(
     number = registration.allocate(connection, now)
     wf, changes = ctx.runtime.new_workflow(compiled, cleaned)
     state = ctx.runtime.dump(wf)
+    service = compiled.model.start_form.service_label(cleaned)
     instance_id = connection.execute(
         insert(INSTANCES)
         .values(
@@ -98,6 +100,7 @@ def start(
             status="running",
             started_at=now,
             data=cleaned,
+            service=service,
             state_format=STATE_FORMAT,
             state=state,
             last_seq=0,
@@ -105,7 +108,7 @@ def start(
         )
         .returning(INSTANCES.c.id)
     ).scalar_one()
-    record = InstanceRecord(instance_id, number, definition.id, user.id, "running", 1, 0, cleaned)
+    record = InstanceRecord(instance_id, number, definition.id, user.id, "running", 1, 0, cleaned, service)
     recorder = Recorder(connection, record, compiled, now, login)
     recorder.event(
         "instance_started",
@@ -168,6 +171,7 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     wf = load_workflow(ctx, instance, compiled)
     changes = ctx.runtime.complete(wf, compiled.model, task_id, cleaned, documents)
     instance.data = {**(instance.data or {}), **cleaned}
+    instance.service = task_def.form.service_label(cleaned) or instance.service
     recorder = Recorder(connection, instance, compiled, now, login)
     recorder.apply(changes, {task_id: cleaned})
     version = recorder.save(ctx.runtime.dump(wf))

@@ -22,9 +22,10 @@ from .context import Actor, Context
 STATUSES = ("ready", "completed", "cancelled")
 
 
-def summary(row: Any, registration: str) -> TaskSummary:
+def summary(row: Any, registration: str, service: str | None = None) -> TaskSummary:
     """A task row (ORM object or Core row with the task columns) as a view."""
     return TaskSummary(
+        service=service,
         id=row.id,
         instance=row.instance_id,
         registration=registration,
@@ -46,6 +47,7 @@ _SUMMARY_COLUMNS = (
     _TASKS.c.id,
     _TASKS.c.instance_id,
     _INSTANCES.c.registration,
+    _INSTANCES.c.service,
     _TASKS.c.name,
     _TASKS.c.element_id,
     _TASKS.c.lane,
@@ -156,7 +158,7 @@ def list_tasks(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return [summary(row, row.registration) for row in connection.execute(query)]
+    return [summary(row, row.registration, row.service) for row in connection.execute(query)]
 
 
 def can_see_instance(user: Actor | None, instance: Instance) -> bool:
@@ -180,7 +182,7 @@ def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None
     task_def = compiled.model.tasks[row.element_id]
     timer = compiled.model.timer_for(row.element_id)
     return TaskDetail(
-        summary(row, instance.registration),
+        summary(row, instance.registration, instance.service),
         task_def.form,
         task_def.documentation,
         task_def.mutu_baku,
@@ -208,7 +210,9 @@ def instance_info(session: Session, instance: Instance, user: Actor | None = Non
         started_at=instance.started_at,
         ended_at=instance.ended_at,
         data=dict(instance.data or {}),
-        open_tasks=tuple(summary(r, instance.registration) for r in open_rows),
+        open_tasks=tuple(summary(r, instance.registration, instance.service) for r in open_rows),
+        service=instance.service,
+        owner_name=owner.name,
     )
 
 

@@ -28,7 +28,7 @@ CHANGED_MEANWHILE = "the application was changed by someone else meanwhile; relo
 INSTANCES, EVENTS, TASKS, TIMERS = (m.__table__ for m in (Instance, Event, TaskRow, TimerRow))
 INSTANCE_COLUMNS = [
     INSTANCES.c[name]
-    for name in ("id", "registration", "definition_id", "owner_id", "status", "version", "last_seq", "data")
+    for name in ("id", "registration", "definition_id", "owner_id", "status", "version", "last_seq", "data", "service")
 ]
 _BY_ID = select(*INSTANCE_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("id"))
 _BY_ID_NO_STATE = select(*INSTANCE_COLUMNS).where(INSTANCES.c.id == bindparam("id"))
@@ -57,6 +57,7 @@ _SAVE = (
         last_seq=bindparam("new_last_seq"),
         status=bindparam("new_status"),
         ended_at=bindparam("new_ended_at"),
+        service=bindparam("new_service"),
         version=bindparam("new_version"),
     )
 )
@@ -74,6 +75,7 @@ class InstanceRecord:
     version: int
     last_seq: int
     data: dict[str, Any]
+    service: str | None = None
     state: str | None = None
     ended_at: datetime | None = None
 
@@ -253,6 +255,7 @@ class Recorder:
                     "new_last_seq": inst.last_seq,
                     "new_status": inst.status,
                     "new_ended_at": inst.ended_at,
+                    "new_service": inst.service,
                     "new_version": version,
                 },
             )

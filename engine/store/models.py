@@ -79,6 +79,8 @@ class Instance(Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # what the applicant asked for (the label of the chosen jenis_layanan), for lists
+    service: Mapped[str | None] = mapped_column(String(200))
     state_format: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = deferred(mapped_column(Text, nullable=False))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -142,6 +144,19 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(400))
     lane: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class Counter(Base):

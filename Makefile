@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 export PTSP_DATABASE_URL ?= sqlite:///var/ptsp.db
 
 NODE_STAMP := tools/bpmn-js/node_modules/.installed
+CATALOGS   := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: venv node-deps run demo test test-postgres lint format bench clean
+.PHONY: venv node-deps catalogs translations run demo test test-postgres lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,24 +26,41 @@ $(NODE_STAMP): tools/bpmn-js/package.json tools/bpmn-js/package-lock.json
 
 node-deps: $(NODE_STAMP)
 
-## Set up the embedded SQLite database, the deployed diagram and demo users, and run one application.
-run: venv
+# The UI's translations, compiled from the .po files kept in git.
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ -l $(word 3,$(subst /, ,$<)) -D messages >/dev/null
+
+catalogs: $(CATALOGS)
+
+## Update the .po files after changing UI texts (then translate the new entries).
+translations: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o webui/translations/messages.pot .
+	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations --no-fuzzy-matching
+
+## Set up the embedded SQLite database, the deployed diagram and demo users, and serve the UI on :5000.
+run: venv catalogs
+	$(BIN)/ptsp setup --demo-users
+	$(BIN)/ptsp serve --host 127.0.0.1 --port 5000
+
+## One application taken through all lanes on the command line, with its timeline.
+demo: venv
 	$(BIN)/ptsp demo
 
 ## Run the whole test suite (PostgreSQL tests run when PTSP_TEST_POSTGRES_URL is set).
-test: venv node-deps
+test: venv node-deps catalogs
 	$(BIN)/pytest
 
 test-postgres: venv
 	PTSP_TEST_POSTGRES_URL=$${PTSP_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m postgres
 
 lint: venv
-	$(BIN)/ruff check engine tests bench
-	$(BIN)/ruff format --check engine tests bench
+	$(BIN)/ruff check engine webui tests bench
+	$(BIN)/ruff format --check engine webui tests bench
 
 format: venv
-	$(BIN)/ruff format engine tests bench
-	$(BIN)/ruff check --fix engine tests bench
+	$(BIN)/ruff format engine webui tests bench
+	$(BIN)/ruff check --fix engine webui tests bench
 
 ## Benchmarks print ratios against a baseline measured in the same run.
 bench: venv

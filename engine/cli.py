@@ -418,6 +418,31 @@ def history(ctx: click.Context, instance: str, as_user: str | None, as_json: boo
         print_timeline(events)
 
 
+@command(main, "setup", with_json=False)
+@click.option(
+    "--bpmn",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("processes/ptsp.bpmn"),
+    show_default=True,
+    help="The diagram to deploy (skipped when already deployed).",
+)
+@click.option("--demo-users", is_flag=True, help="Create one demo user per lane (passwords shown once).")
+def setup(ctx: click.Context, bpmn: Path, demo_users: bool) -> None:
+    """Create or upgrade the schema, deploy the diagram, and optionally add demo users."""
+    from .demo import ensure_demo_users
+
+    engine = _engine(ctx)
+    engine.init_db()
+    try:
+        xml = bpmn.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {bpmn}: {exc.strerror}")
+    deployed = engine.deploy(xml, deployed_by="setup")
+    click.echo(f"database ready; {deployed.process} version {deployed.version} deployed")
+    if demo_users:
+        ensure_demo_users(engine, click.echo)
+
+
 @command(main, "demo", with_json=False)
 @click.option("--bpmn", type=click.Path(dir_okay=False, path_type=Path), default=Path("processes/ptsp.bpmn"))
 def demo(ctx: click.Context, bpmn: Path) -> None:

@@ -232,7 +232,9 @@ class Engine:
     def show(self, instance: str | int, *, as_user: str | None = None) -> InstanceInfo:
         with self.db.reader() as session:
             user = actor(session.connection(), as_user) if as_user is not None else None
-            return queries.instance_info(session, instances.find_instance(session, instance), user)
+            found = instances.find_instance(session, instance)
+            model = self.ctx.compiled(session.connection(), found.definition_id).model
+            return queries.instance_info(session, found, user, model)
 
     def lane_counts(self, lanes: list[str] | None = None) -> list[LaneCount]:
         """Open and overdue tasks per lane now, and completions since midnight WIB."""

@@ -162,6 +162,23 @@ class ProcessModel:
                 return flow
         return None
 
+    def describe(self, data: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+        """(field id, label, value) for the entered values, in the order the forms ask them;
+        an enum's value is shown by its name."""
+        out: list[tuple[str, str, Any]] = []
+        seen: set[str] = set()
+        forms = [self.start_form] + [t.form for t in sorted(self.tasks.values(), key=lambda t: (t.sop_step or 0, t.id))]
+        for form in forms:
+            for f in form.fields:
+                if f.id in seen or data.get(f.id) is None:
+                    continue
+                seen.add(f.id)
+                value = data[f.id]
+                if f.type == "enum":
+                    value = next((v.name for v in f.enum if v.id == value), value)
+                out.append((f.id, f.label, value))
+        return out
+
     def timer_for(self, task_id: str) -> TimerDef | None:
         """The (first) timer attached to a task: its time standard."""
         task = self.tasks.get(task_id)

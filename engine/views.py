@@ -150,6 +150,8 @@ class InstanceInfo:
     open_tasks: tuple[TaskSummary, ...] = ()
     service: str | None = None
     owner_name: str | None = None
+    # (field id, label, value) of ``data``, labelled by the diagram's forms
+    described: tuple[tuple[str, str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,8 @@ from engine.store.schema import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 PTSP_BPMN = ROOT / "processes" / "ptsp.bpmn"
 PG_ENV = "PTSP_TEST_POSTGRES_URL"
+# argon2's cheapest parameters: the suite logs in hundreds of times (see engine/passwords.py)
+os.environ.setdefault("PTSP_PASSWORD_PROFILE", "test")
 
 # Monday 23 November 2026, 09:00 WIB
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -112,13 +114,17 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 
 # ------------------------------------------------------------------ engines
+def password_of(login: str) -> str:
+    return f"{login}-kata-sandi"
+
+
 def make_engine(url: str, xml: bytes, **kwargs) -> Engine:
     engine = Engine(url, **kwargs)
     engine.deploy(xml, deployed_by="tests")
     for login in APPLICANTS:
-        engine.add_user(login, ["Pemohon"], name=login.title())
+        engine.add_user(login, ["Pemohon"], name=login.title(), password=password_of(login))
     for login, lanes in STAFF.items():
-        engine.add_user(login, lanes)
+        engine.add_user(login, lanes, password=password_of(login))
     return engine
 
 

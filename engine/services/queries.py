@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, select, union_all
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
-from ..model import APPLICANT_LANE, KNOWN_LANES
+from ..model import APPLICANT_LANE, KNOWN_LANES, ProcessModel
 from ..store.models import Definition, Event, Instance, TaskRow, User
 from ..views import EventInfo, InstanceInfo, TaskDetail, TaskSummary
 from .context import Actor, Context
@@ -190,7 +190,9 @@ def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None
     )
 
 
-def instance_info(session: Session, instance: Instance, user: Actor | None = None) -> InstanceInfo:
+def instance_info(
+    session: Session, instance: Instance, user: Actor | None = None, model: ProcessModel | None = None
+) -> InstanceInfo:
     if user is not None and not can_see_instance(user, instance):
         raise NotFound(f"application {instance.id} not found")
     definition = session.get(Definition, instance.definition_id)
@@ -213,6 +215,7 @@ def instance_info(session: Session, instance: Instance, user: Actor | None = Non
         open_tasks=tuple(summary(r, instance.registration, instance.service) for r in open_rows),
         service=instance.service,
         owner_name=owner.name,
+        described=tuple(model.describe(instance.data or {})) if model is not None else (),
     )
 
 

@@ -1,0 +1,113 @@
+"""The JSON API, every response checked against its own OpenAPI document."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from engine import Engine
+from webui.openapi import document
+
+from ..helpers import Application, valid_data
+
+
+@pytest.fixture(scope="module")
+def spec() -> OpenAPI:
+    return OpenAPI.from_dict(document())
+
+
+@pytest.fixture
+def api(app, engine: Engine, spec: OpenAPI):
+    client = app.test_client()
+    tokens: dict[str, str] = {}
+    checked: list[str] = []
+
+    def call(method: str, path: str, user: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if user is not None:
+            tokens.setdefault(user, engine.create_token(user)[0])
+            headers["Authorization"] = f"Bearer {tokens[user]}"
+        response = client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+        # the app consumed the request's body; validate against an identical fresh request
+        sent = Request(EnvironBuilder(path=f"/api/v1{path}", method=method, headers=headers, **kwargs).get_environ())
+        spec.validate_response(WerkzeugOpenAPIRequest(sent), WerkzeugOpenAPIResponse(response))
+        checked.append(f"{method} {path} {response.status_code}")
+        return response
+
+    call.checked = checked
+    return call
+
+
+def test_the_document_is_served_and_valid(app, spec: OpenAPI) -> None:
+    body = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert body["openapi"].startswith("3.") and "/tasks/{id}/complete" in body["paths"]
+    spec.check_spec()
+
+
+def test_an_application_through_the_api(api, engine: Engine) -> None:
+    started = api("POST", "/instances", "warga", json={"data": {}})
+    assert started.status_code == 201
+    instance = started.get_json()["id"]
+    assert started.get_json()["registration"] == "PTSP/2026/000001"
+
+    tasks = api("GET", "/tasks", "warga").get_json()["tasks"]
+    assert [t["sop_step"] for t in tasks] == [1] and tasks[0]["overdue"] is False
+    task_id = tasks[0]["id"]
+    detail = api("GET", f"/tasks/{task_id}", "warga").get_json()
+    assert {f["id"] for f in detail["form"]["fields"]} >= {"jenis_layanan", "nama_pemohon"}
+    assert detail["standard"] == "PT15M"
+
+    invalid = api("POST", f"/tasks/{task_id}/complete", "warga", json={"data": {"jenis_layanan": "umrah"}})
+    assert invalid.status_code == 422
+    error = invalid.get_json()["error"]
+    assert error["code"] == "form_invalid" and set(error["fields"]) >= {"jenis_layanan", "nama_pemohon"}
+
+    done = api("POST", f"/tasks/{task_id}/complete", "warga", json={"data": valid_data(engine, task_id)})
+    assert done.status_code == 200 and done.get_json()["next_tasks"][0]["lane"] == "PTSP"
+    again = api("POST", f"/tasks/{task_id}/complete", "warga", json={"data": valid_data(engine, task_id)})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+
+    shown = api("GET", f"/instances/{instance}", "ptsp").get_json()
+    assert shown["status"] == "running" and shown["version"] == 1
+    events = api("GET", f"/instances/{instance}/history", "warga").get_json()["events"]
+    assert [e["type"] for e in events][:3] == ["instance_started", "task_ready", "task_completed"]
+    svg = api("GET", f"/instances/{instance}/diagram.svg?lang=en", "warga")
+    assert svg.mimetype == "image/svg+xml" and b"In progress" in svg.data
+    assert [t["lane"] for t in api("GET", "/tasks?lane=PTSP", "ptsp").get_json()["tasks"]] == ["PTSP"]
+
+
+def test_errors(api, engine: Engine) -> None:
+    app = Application(engine)
+    task = app.current()
+    assert api("GET", "/tasks").status_code == 401
+    assert api("GET", "/tasks", headers={"Authorization": "Bearer ptsp_palsu"}).status_code == 401
+    assert api("GET", "/tasks", headers={"Authorization": "Basic dXNlcjpwYXNz"}).status_code == 401
+    assert api("GET", "/tasks?lane=Satpam", "ptsp").status_code == 400
+    assert api("GET", "/tasks?limit=0", "ptsp").status_code == 400
+    bad_json = api("POST", f"/tasks/{task.id}/complete", "warga", data="{nope", content_type="application/json")
+    assert bad_json.status_code == 400 and "JSON object" in bad_json.get_json()["error"]["message"]
+    assert api("POST", f"/tasks/{task.id}/complete", "warga", json={"data": [1]}).status_code == 400
+    assert api("POST", f"/tasks/{task.id}/complete", "ptsp", json={"data": {}}).status_code == 403
+    assert api("GET", "/tasks/tidak-ada", "ptsp").status_code == 404
+    assert api("GET", "/instances/999", "ptsp").status_code == 404
+    assert api("POST", "/instances", "ptsp", json={"data": {}}).status_code == 403
+    assert api("POST", "/instances", "warga", json={"data": {"x": 1}}).status_code == 422
+
+
+def test_revoked_tokens_stop_working(app, engine: Engine) -> None:
+    token, info = engine.create_token("ptsp")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    engine.revoke_token(info.id)
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+
+
+def test_unknown_api_paths_answer_in_json(app) -> None:
+    response = app.test_client().get("/api/v1/tidak-ada")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    response = app.test_client().delete("/api/v1/tasks")
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"

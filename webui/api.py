@@ -1,0 +1,155 @@
+"""The JSON API, ``/api/v1``: the same rules as the pages, for other programs.
+
+Authentication is a bearer token (``ptsp token create LOGIN``). Every error is
+``{"error": {"code", "message", "fields"?}}`` with the status that names it.
+The OpenAPI document (``openapi.py``) describes exactly these routes; the tests
+check every response against it.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+
+from engine import Conflict, DefinitionInvalid, FormInvalid, InvalidInput, NotFound, PermissionDenied, PtspError
+
+from .auth import csrf, engine
+from .openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+STATUS = {
+    InvalidInput: 400,
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    FormInvalid: 422,
+    DefinitionInvalid: 422,
+}
+
+
+def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ptsp"'
+    return response
+
+
+def from_engine(exc: PtspError) -> Response:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            fields = exc.fields if isinstance(exc, FormInvalid) else None
+            return error(STATUS[cls], exc.code, exc.message, fields)
+    return error(422, exc.code, exc.message)  # the process could not continue with this data
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return error(401, "unauthorized", "send Authorization: Bearer TOKEN (create one with ptsp token create)")
+        user = engine().authenticate_token(token.strip())
+        if user is None:
+            return error(401, "unauthorized", "the token is unknown or revoked")
+        g.api_user = user
+        try:
+            return view(*args, **kwargs)
+        except PtspError as exc:
+            return from_engine(exc)
+
+    return wrapped
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('the request body must be a JSON object, e.g. {"data": {...}}')
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise InvalidInput('"data" must be a JSON object of field values')
+    return data
+
+
+def _task_json(task: Any, now: Any) -> dict[str, Any]:
+    d = task.as_dict()
+    keys = ("id", "instance", "registration", "name", "lane", "sop_step", "ready_at", "due_at", "status", "service")
+    return {k: d[k] for k in keys} | {"overdue": task.overdue(now)}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())
+
+
+@bp.get("/tasks")
+@token_required
+def list_tasks() -> Response:
+    lane = request.args.get("lane") or None
+    limit = request.args.get("limit", "50")
+    offset = request.args.get("offset", "0")
+    if not limit.isdigit() or not offset.isdigit() or not 1 <= int(limit) <= 500:
+        raise InvalidInput("limit must be 1 to 500 and offset a whole number")
+    eng = engine()
+    found = eng.tasks(lane=lane, as_user=g.api_user.login, limit=int(limit), offset=int(offset))
+    now = eng.ctx.clock.now()
+    return jsonify({"tasks": [_task_json(t, now) for t in found]})
+
+
+@bp.get("/tasks/<task_id>")
+@token_required
+def get_task(task_id: str) -> Response:
+    eng = engine()
+    detail = eng.task(task_id, as_user=g.api_user.login)
+    body = detail.as_dict()
+    body["overdue"] = detail.summary.overdue(eng.ctx.clock.now())
+    return jsonify(body)
+
+
+@bp.post("/tasks/<task_id>/complete")
+@token_required
+def complete_task(task_id: str) -> Response:
+    data = _json_body()
+    result = engine().complete(task_id, as_user=g.api_user.login, data=data)
+    return jsonify(result.as_dict())
+
+
+@bp.post("/instances")
+@token_required
+def start_instance() -> tuple[Response, int]:
+    data = _json_body()
+    started = engine().start(as_user=g.api_user.login, data=data)
+    return jsonify({"id": started.instance, "registration": started.registration}), 201
+
+
+@bp.get("/instances/<int:instance_id>")
+@token_required
+def get_instance(instance_id: int) -> Response:
+    return jsonify(engine().show(instance_id, as_user=g.api_user.login).as_dict())
+
+
+@bp.get("/instances/<int:instance_id>/history")
+@token_required
+def get_history(instance_id: int) -> Response:
+    events = engine().history(instance_id, as_user=g.api_user.login)
+    return jsonify({"events": [e.as_dict() for e in events]})
+
+
+@bp.get("/instances/<int:instance_id>/diagram.svg")
+@token_required
+def get_diagram(instance_id: int) -> Response:
+    lang = request.args.get("lang", "id")
+    svg = engine().diagram_svg(instance_id, as_user=g.api_user.login, lang=lang if lang in ("id", "en") else "id")
+    return Response(svg, mimetype="image/svg+xml")
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    app.register_blueprint(bp)

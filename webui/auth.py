@@ -1,0 +1,156 @@
+"""Logging in and out, applicants signing up, choosing the language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from engine import Conflict, InvalidInput, NotFound
+from engine.model import APPLICANT_LANE
+from engine.views import UserInfo
+
+from .i18n import LANGUAGES
+
+bp = Blueprint("auth", __name__)
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to continue.")
+login_manager.login_message_category = "info"
+
+
+class WebUser(UserMixin):
+    """The logged-in person: their login and lanes (the engine decides what they may do)."""
+
+    def __init__(self, info: UserInfo) -> None:
+        self.id = info.login
+        self.login = info.login
+        self.name = info.name
+        self.lanes = tuple(info.lanes)
+
+    @property
+    def staff_lanes(self) -> tuple[str, ...]:
+        return tuple(lane for lane in self.lanes if lane != APPLICANT_LANE)
+
+    @property
+    def is_applicant(self) -> bool:
+        return APPLICANT_LANE in self.lanes
+
+    @property
+    def is_supervisor(self) -> bool:
+        return bool({"Kepala Kantor", "Kasubag"} & set(self.lanes))
+
+
+def engine():
+    return current_app.extensions["ptsp_engine"]
+
+
+@login_manager.user_loader
+def load_user(login: str) -> WebUser | None:
+    try:
+        return WebUser(engine().user(login))
+    except NotFound:
+        return None
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("Username"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(min=3, max=200)])
+    login = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Regexp(
+                r"^[a-z0-9][a-z0-9._-]{1,63}$",
+                message=_l("Use 2 to 64 lowercase letters, digits, dots, dashes or underscores."),
+            ),
+        ],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (no scheme, no host) may be a redirect target."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("views.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        info = engine().authenticate(form.login.data.strip().lower(), form.password.data)
+        if info is None:
+            form.password.errors.append(_("Wrong username or password."))
+        else:
+            session.clear()  # a fresh session for the logged-in user
+            login_user(WebUser(info))
+            return redirect(_safe_next(request.args.get("next")) or url_for("views.home"))
+    return render_template("login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
+
+
+@bp.post("/keluar")
+def logout():
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/daftar", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("views.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            info = engine().register_applicant(form.login.data, form.password.data, name=form.name.data.strip())
+        except Conflict:
+            form.login.errors.append(_("This username is taken."))
+        except InvalidInput as exc:
+            form.login.errors.append(exc.message)
+        else:
+            session.clear()
+            login_user(WebUser(info))
+            flash(_("Welcome, %(name)s. You can now file an application.", name=info.name), "success")
+            return redirect(url_for("views.applications"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("register.html", form=form), status
+
+
+@bp.post("/bahasa")
+def language():
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")) or url_for("views.home"))
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.register_blueprint(bp)

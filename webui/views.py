@@ -1,0 +1,237 @@
+"""The pages: lane lists, the task page, the applicant's side, the dashboard, the diagram."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import Conflict, FormInvalid, NotFound, PermissionDenied, PtspError
+from engine.model import APPLICANT_LANE, KNOWN_LANES
+
+from .auth import engine
+from .i18n import field_error
+
+bp = Blueprint("views", __name__)
+
+SLUGS = {lane: lane.lower().replace(" ", "-") for lane in KNOWN_LANES}
+LANES_BY_SLUG = {slug: lane for lane, slug in SLUGS.items()}
+
+
+def now():
+    return engine().ctx.clock.now()
+
+
+@bp.app_template_filter("lane_slug")
+def lane_slug(lane: str) -> str:
+    return SLUGS.get(lane, lane)
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.staff_lanes:
+        return redirect(url_for("views.lanes"))
+    return redirect(url_for("views.applications"))
+
+
+def _staff_only() -> None:
+    if not current_user.staff_lanes:
+        abort(403)
+
+
+# ------------------------------------------------------------------ staff
+@bp.get("/tugas")
+@login_required
+def lanes():
+    _staff_only()
+    counts = engine().lane_counts(list(current_user.staff_lanes))
+    return render_template("lanes.html", counts=counts)
+
+
+@bp.get("/tugas/lajur/<slug>")
+@login_required
+def lane(slug: str):
+    lane_name = LANES_BY_SLUG.get(slug)
+    if lane_name is None or lane_name == APPLICANT_LANE:
+        abort(404)
+    if lane_name not in current_user.lanes:
+        abort(403)
+    page = request.args.get("halaman", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    size = current_app.config["PAGE_SIZE"]
+    found = engine().tasks(lane=lane_name, as_user=current_user.login, limit=size + 1, offset=(page - 1) * size)
+    context = {
+        "lane": lane_name,
+        "slug": slug,
+        "tasks": found[:size],
+        "page": page,
+        "has_next": len(found) > size,
+        "now": now(),
+    }
+    if request.args.get("potongan") == "1":  # the table alone, for the list's own refresh
+        return render_template("_task_table.html", **context)
+    return render_template("lane.html", **context)
+
+
+@bp.route("/tugas/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: str):
+    eng = engine()
+    try:
+        detail = eng.task(task_id, as_user=current_user.login)
+    except NotFound:
+        abort(404)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {f.id: request.form.get(f.id) for f in detail.form.fields if f.id in request.form}
+        try:
+            result = eng.complete(task_id, as_user=current_user.login, data=values)
+        except FormInvalid as exc:
+            errors = {e.field: field_error(e.code, e.message, e.params) for e in exc.errors}
+            status = 422
+        except Conflict:
+            flash(_("This task was already completed (or changed by someone else); nothing was changed."), "warning")
+            return redirect(_back_to(detail.summary.lane, detail.summary.instance))
+        except PermissionDenied:
+            abort(403)
+        except PtspError as exc:
+            flash(_("The task could not be completed: %(reason)s", reason=exc.message), "error")
+            status = 422
+        else:
+            flash(
+                _(
+                    "“%(task)s” for %(registration)s is done.",
+                    task=detail.summary.name,
+                    registration=result.registration,
+                ),
+                "success",
+            )
+            return redirect(_back_to(detail.summary.lane, detail.summary.instance))
+    info = eng.show(detail.summary.instance, as_user=current_user.login)
+    history = eng.history(detail.summary.instance, as_user=current_user.login)
+    return render_template(
+        "task.html", detail=detail, info=info, history=history, values=values, errors=errors, now=now()
+    ), status
+
+
+def _back_to(lane: str | None, instance: int) -> str:
+    if lane and lane != APPLICANT_LANE and lane in current_user.lanes:
+        return url_for("views.lane", slug=SLUGS[lane])
+    return url_for("views.application", instance_id=instance)
+
+
+@bp.get("/dasbor")
+@login_required
+def dashboard():
+    if not current_user.is_supervisor:
+        abort(403)
+    counts = engine().lane_counts([lane for lane in KNOWN_LANES if lane != APPLICANT_LANE])
+    return render_template("dashboard.html", counts=counts, now=now())
+
+
+# -------------------------------------------------------------- applicants
+@bp.get("/permohonan")
+@login_required
+def applications():
+    if not current_user.is_applicant:
+        abort(403)
+    found = engine().applications(as_user=current_user.login)
+    return render_template("applications.html", applications=found, now=now())
+
+
+@bp.route("/permohonan/baru", methods=["GET", "POST"])
+@login_required
+def new_application():
+    if not current_user.is_applicant:
+        abort(403)
+    if request.method == "POST":
+        try:
+            started = engine().start(as_user=current_user.login, data={})
+        except PtspError as exc:
+            flash(exc.message, "error")
+            return render_template("new_application.html"), 422
+        flash(
+            _("Application %(registration)s is filed. Fill in step 1 below.", registration=started.registration),
+            "success",
+        )
+        return redirect(url_for("views.application", instance_id=started.instance))
+    return render_template("new_application.html")
+
+
+@bp.get("/permohonan/<int:instance_id>")
+@login_required
+def application(instance_id: int):
+    eng = engine()
+    try:
+        info = eng.show(instance_id, as_user=current_user.login)
+        history = eng.history(instance_id, as_user=current_user.login)
+    except NotFound:
+        abort(404)
+    return render_template("application.html", info=info, history=history, now=now())
+
+
+@bp.get("/permohonan/<int:instance_id>/diagram.svg")
+@login_required
+def diagram(instance_id: int):
+    try:
+        svg = engine().diagram_svg(instance_id, as_user=current_user.login, lang=_lang())
+    except NotFound:
+        abort(404)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "id")
+
+
+API_ERRORS = {
+    403: ("forbidden", "not allowed"),
+    404: ("not_found", "no such resource"),
+    405: ("method_not_allowed", "this resource does not accept that method"),
+}
+
+
+def _error_page(code: int, message: str):
+    if request.path.startswith("/api/"):
+        from .api import error
+
+        return error(code, *API_ERRORS[code])
+    return render_template("error.html", code=code, message=message), code
+
+
+@bp.app_errorhandler(403)
+def forbidden(_error):
+    return _error_page(403, _("You may not open this page."))
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    return _error_page(404, _("This page does not exist."))
+
+
+@bp.app_errorhandler(405)
+def not_allowed(_error):
+    return _error_page(405, _("This page does not accept that kind of request."))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -162,12 +162,13 @@ class ProcessModel:
                 return flow
         return None
 
-    def describe(self, data: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    def describe(self, data: Mapping[str, Any], lanes: set[str] | None = None) -> list[tuple[str, str, Any]]:
         """(field id, label, value) for the entered values, in the order the forms ask them;
-        an enum's value is shown by its name."""
+        an enum's value is shown by its name. With ``lanes``, only fields of those lanes' forms."""
         out: list[tuple[str, str, Any]] = []
         seen: set[str] = set()
-        forms = [self.start_form] + [t.form for t in sorted(self.tasks.values(), key=lambda t: (t.sop_step or 0, t.id))]
+        ordered = sorted(self.tasks.values(), key=lambda t: (t.sop_step or 0, t.id))
+        forms = [self.start_form] + [t.form for t in ordered if lanes is None or t.lane in lanes]
         for form in forms:
             for f in form.fields:
                 if f.id in seen or data.get(f.id) is None:

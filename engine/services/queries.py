@@ -215,8 +215,15 @@ def instance_info(
         open_tasks=tuple(summary(r, instance.registration, instance.service) for r in open_rows),
         service=instance.service,
         owner_name=owner.name,
-        described=tuple(model.describe(instance.data or {})) if model is not None else (),
+        described=tuple(model.describe(instance.data or {}, _lanes_shown(user))) if model is not None else (),
     )
+
+
+def _lanes_shown(user: Actor | None) -> set[str] | None:
+    """Staff see every value entered; an applicant sees what the applicant lane entered."""
+    if user is None or user.lanes - {APPLICANT_LANE}:
+        return None
+    return {APPLICANT_LANE}
 
 
 def history(session: Session, instance: Instance, user: Actor | None = None) -> list[EventInfo]:

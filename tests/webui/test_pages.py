@@ -158,3 +158,14 @@ def test_the_diagram_marks_where_the_application_is(engine: Engine, browser) -> 
 
 def test_passwords_use_argon2id_outside_tests() -> None:
     assert _hasher("default").hash("kata-sandi").startswith("$argon2id$v=19$m=65536")
+
+
+def test_applicants_see_their_own_entries_and_staff_see_all(engine: Engine, browser) -> None:
+    app = Application(engine)
+    app.walk([1, 2, 3])
+    app.do(4, catatan_pemeriksaan="Catatan internal petugas")
+    app.do(5, catatan_disposisi_kepala="Disposisi rahasia")
+    applicant = text_of(browser("warga").get(f"/permohonan/{app.id}"))
+    staff = text_of(browser("kasubag").get(f"/permohonan/{app.id}"))
+    assert "Nomor HP/WhatsApp" in applicant and "Disposisi rahasia" not in applicant
+    assert "Disposisi rahasia" in staff and "Nomor HP/WhatsApp" in staff

@@ -67,6 +67,7 @@ bench: venv
 	$(BIN)/python -m bench.durable_vs_memory
 	$(BIN)/python -m bench.task_list
 	$(BIN)/python -m bench.tick
+	$(BIN)/python -m bench.web_task_list
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

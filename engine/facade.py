@@ -28,7 +28,7 @@ from .clock import Clock
 from .diagram import render_svg
 from .errors import Conflict, InvalidInput, PtspError
 from .marks import marks_from_history
-from .model import APPLICANT_LANE, lane_order
+from .model import APPLICANT_LANE, Form, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
 from .services import deploying, instances, overview, queries, ticking, tokens, users
@@ -153,6 +153,12 @@ class Engine:
             result = instances.start(uow, self.ctx, as_user, data, process)
             uow.commit()
             return result
+
+    def start_form(self, *, process: str | None = None) -> Form:
+        """The form a new application starts with (often empty: step 1 asks the questions)."""
+        with self.db.reader() as session:
+            definition = instances.definition_for_start(session.connection(), process)
+            return self.ctx.compiled(session.connection(), definition.id).model.start_form
 
     def complete(self, task_id: str, *, as_user: str, data: dict[str, Any] | None = None) -> CompleteResult:
         """Complete a ready user task with form data, as a member of its lane."""

@@ -161,18 +161,25 @@ def applications():
 def new_application():
     if not current_user.is_applicant:
         abort(403)
+    form = engine().start_form()
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     if request.method == "POST":
+        values = {f.id: request.form.get(f.id) for f in form.fields if f.id in request.form}
         try:
-            started = engine().start(as_user=current_user.login, data={})
+            started = engine().start(as_user=current_user.login, data=values)
+        except FormInvalid as exc:
+            errors = {e.field: field_error(e.code, e.message, e.params) for e in exc.errors}
         except PtspError as exc:
             flash(exc.message, "error")
-            return render_template("new_application.html"), 422
-        flash(
-            _("Application %(registration)s is filed. Fill in step 1 below.", registration=started.registration),
-            "success",
-        )
-        return redirect(url_for("views.application", instance_id=started.instance))
-    return render_template("new_application.html")
+        else:
+            flash(
+                _("Application %(registration)s is filed. Fill in step 1 below.", registration=started.registration),
+                "success",
+            )
+            return redirect(url_for("views.application", instance_id=started.instance))
+        return render_template("new_application.html", form=form, values=values, errors=errors), 422
+    return render_template("new_application.html", form=form, values=values, errors=errors)
 
 
 @bp.get("/permohonan/<int:instance_id>")

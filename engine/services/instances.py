@@ -42,7 +42,7 @@ _TASK_AND_INSTANCE = (
 )
 
 
-def _definition_for_start(connection: Connection, process_id: str | None) -> Any:
+def definition_for_start(connection: Connection, process_id: str | None) -> Any:
     query = select(_DEFINITIONS.c.id, _DEFINITIONS.c.process_id, _DEFINITIONS.c.version)
     if process_id is not None:
         query = query.where(_DEFINITIONS.c.process_id == process_id).order_by(_DEFINITIONS.c.version.desc())
@@ -80,7 +80,7 @@ def start(
 ) -> StartResult:
     connection = uow.connection
     user = actor(connection, login)
-    definition = _definition_for_start(connection, process_id)
+    definition = definition_for_start(connection, process_id)
     compiled = ctx.compiled(connection, definition.id)
     lane = compiled.model.start_lane
     if lane is not None and lane not in user.lanes:

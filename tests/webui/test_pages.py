@@ -169,3 +169,23 @@ def test_applicants_see_their_own_entries_and_staff_see_all(engine: Engine, brow
     staff = text_of(browser("kasubag").get(f"/permohonan/{app.id}"))
     assert "Nomor HP/WhatsApp" in applicant and "Disposisi rahasia" not in applicant
     assert "Disposisi rahasia" in staff and "Nomor HP/WhatsApp" in staff
+
+
+def test_a_start_form_in_the_diagram_is_asked_when_filing(engine: Engine, browser, ptsp_xml: bytes) -> None:
+    with_form = ptsp_xml.replace(
+        b"untuk menanyakan layanan.</bpmn:documentation>",
+        b"untuk menanyakan layanan.</bpmn:documentation><bpmn:extensionElements><camunda:formData>"
+        b'<camunda:formField id="nomor_antrian" label="Nomor antrian" type="long"><camunda:validation>'
+        b'<camunda:constraint name="required" /></camunda:validation></camunda:formField>'
+        b"</camunda:formData></bpmn:extensionElements>",
+    )
+    engine.deploy(with_form)
+    b = browser("warga")
+    page = text_of(b.get("/permohonan/baru"))
+    assert 'name="nomor_antrian"' in page
+    refused = b.post("/permohonan/baru", {"nomor_antrian": "abc"})
+    assert refused.status_code == 422 and "Isi bilangan bulat." in text_of(refused)
+    assert engine.applications(as_user="warga") == []
+    filed = b.post("/permohonan/baru", {"nomor_antrian": "17"})
+    assert filed.status_code == 302
+    assert engine.show(1).data["nomor_antrian"] == 17

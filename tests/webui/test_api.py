@@ -111,3 +111,47 @@ def test_unknown_api_paths_answer_in_json(app) -> None:
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
     response = app.test_client().delete("/api/v1/tasks")
     assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_every_documented_response_is_exercised(api, engine: Engine) -> None:
+    """Each (path, method, status) the document promises is produced here and validated."""
+    app = Application(engine)
+    task = app.current()
+    seen: set[tuple[str, str, str]] = set()
+
+    def hit(method: str, template: str, concrete: str, user: str | None = None, **kwargs) -> None:
+        response = api(method, concrete, user, **kwargs)
+        seen.add((template, method.lower(), str(response.status_code)))
+
+    hit("GET", "/tasks", "/tasks", "warga")
+    hit("GET", "/tasks", "/tasks?limit=9999", "warga")
+    hit("GET", "/tasks", "/tasks")
+    hit("GET", "/tasks/{id}", f"/tasks/{task.id}", "warga")
+    hit("GET", "/tasks/{id}", f"/tasks/{task.id}")
+    hit("GET", "/tasks/{id}", "/tasks/nope", "warga")
+    path = "/tasks/{id}/complete"
+    hit("POST", path, f"/tasks/{task.id}/complete", "warga", data="[", content_type="application/json")
+    hit("POST", path, f"/tasks/{task.id}/complete", json={"data": {}})
+    hit("POST", path, f"/tasks/{task.id}/complete", "ptsp", json={"data": {}})
+    hit("POST", path, "/tasks/nope/complete", "warga", json={"data": {}})
+    hit("POST", path, f"/tasks/{task.id}/complete", "warga", json={"data": {}})
+    hit("POST", path, f"/tasks/{task.id}/complete", "warga", json={"data": valid_data(engine, task.id)})
+    hit("POST", path, f"/tasks/{task.id}/complete", "warga", json={"data": valid_data(engine, task.id)})
+    hit("POST", "/instances", "/instances", "warga", json={"data": {}})
+    hit("POST", "/instances", "/instances", "warga", data="[", content_type="application/json")
+    hit("POST", "/instances", "/instances", json={"data": {}})
+    hit("POST", "/instances", "/instances", "ptsp", json={"data": {}})
+    hit("POST", "/instances", "/instances", "warga", json={"data": {"x": 1}})
+    for template in ("/instances/{id}", "/instances/{id}/history", "/instances/{id}/diagram.svg"):
+        hit("GET", template, template.replace("{id}", str(app.id)), "warga")
+        hit("GET", template, template.replace("{id}", str(app.id)))
+        hit("GET", template, template.replace("{id}", "999"), "warga")
+
+    documented = {
+        (p, method, status)
+        for p, operations in document()["paths"].items()
+        for method, operation in operations.items()
+        for status in operation["responses"]
+    }
+    assert documented - seen == set(), f"documented but never produced: {sorted(documented - seen)}"
+    assert seen - documented == set(), f"produced but not documented: {sorted(seen - documented)}"

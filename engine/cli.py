@@ -178,6 +178,14 @@ def user_add(
         click.echo(f"user {info.login} added to {', '.join(info.lanes)}")
 
 
+@command(user, "password", with_json=False)
+@click.argument("login")
+def user_password(ctx: click.Context, login: str) -> None:
+    """Set a user's password, read from the first line of standard input."""
+    _engine(ctx).set_password(login, sys.stdin.readline().rstrip("\r\n"))
+    click.echo(f"password of {login} set")
+
+
 # -------------------------------------------------------------------- tokens
 @main.group()
 def token() -> None:

@@ -110,6 +110,11 @@ class Engine:
             uow.commit()
             return info
 
+    def set_password(self, login: str, password: str) -> None:
+        with self._write() as uow:
+            users.set_password(uow, login, password)
+            uow.commit()
+
     def register_applicant(self, login: str, password: str, *, name: str) -> UserInfo:
         """An applicant signing up: a user in the Pemohon lane, with a password."""
         if not isinstance(password, str) or not password:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, NotFound
 from ..model import KNOWN_LANES, lane_order
 from ..passwords import MIN_LENGTH, hash_password, verify_password
 from ..store.models import User, UserLane
@@ -57,6 +57,16 @@ def add_user(
     for lane in lanes:
         session.add(UserLane(user_id=user.id, lane=lane))
     return UserInfo(user.id, user.login, user.name, lane_order(lanes))
+
+
+def set_password(uow: UnitOfWork, login: str, password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_LENGTH:
+        raise InvalidInput(f"password too short: at least {MIN_LENGTH} characters")
+    changed = uow.session.execute(
+        update(User).where(User.login == login).values(password_hash=hash_password(password))
+    ).rowcount
+    if changed != 1:
+        raise NotFound(f"user '{login}' not found")
 
 
 def authenticate(session, login: str, password: str) -> UserInfo | None:

@@ -229,3 +229,18 @@ def test_data_file_that_is_not_text(ptsp, tmp_path) -> None:
     binary.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\xff")
     result = ptsp("complete", task_id, "--as", "warga", "--data", f"@{binary}", ok=False)
     assert result.exit_code == 1 and result.stderr.strip() == "error: --data file is not UTF-8 text"
+
+
+def test_set_a_password(ptsp) -> None:
+    from engine import Engine
+
+    setup(ptsp)
+    assert "password of warga set" in ptsp("user", "password", "warga", stdin="kata-sandi-baru\n").stdout
+    engine = Engine(ptsp.url)
+    assert engine.authenticate("warga", "kata-sandi-baru") is not None
+    assert engine.authenticate("warga", "rahasia-sekali") is None
+    engine.close()
+    short = ptsp("user", "password", "warga", stdin="123\n", ok=False)
+    assert short.exit_code == 1 and "password too short" in short.stderr
+    missing = ptsp("user", "password", "nobody", stdin="kata-sandi-baru\n", ok=False)
+    assert missing.exit_code == 1 and "user 'nobody' not found" in missing.stderr

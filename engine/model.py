@@ -162,6 +162,14 @@ class ProcessModel:
                 return flow
         return None
 
+    def field_ids(self, lanes: set[str]) -> set[str]:
+        """The ids of the fields the forms of these lanes (and the start form) ask."""
+        ids = {f.id for f in self.start_form.fields}
+        for task in self.tasks.values():
+            if task.lane in lanes:
+                ids.update(f.id for f in task.form.fields)
+        return ids
+
     def describe(self, data: Mapping[str, Any], lanes: set[str] | None = None) -> list[tuple[str, str, Any]]:
         """(field id, label, value) for the entered values, in the order the forms ask them;
         an enum's value is shown by its name. With ``lanes``, only fields of those lanes' forms."""

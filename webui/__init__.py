@@ -17,6 +17,13 @@ from engine import Engine
 
 from . import api, auth, i18n, views
 
+# No inline script or style anywhere; the SVG diagrams carry their own <style>.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
 
 def _secret_key(app: Flask) -> str:
     """PTSP_SECRET_KEY, or (outside production) a key kept in the instance folder."""
@@ -55,6 +62,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     engine = app.config.get("ENGINE") or Engine(app.config.get("DATABASE_URL"))
     app.extensions["ptsp_engine"] = engine
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", SVG_CSP if response.mimetype == "image/svg+xml" else PAGE_CSP)
+        return response
 
     i18n.init_app(app)
     auth.init_app(app)

@@ -8,6 +8,7 @@ check every response against it.
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Any
 
@@ -95,8 +96,8 @@ def list_tasks() -> Response:
     lane = request.args.get("lane") or None
     limit = request.args.get("limit", "50")
     offset = request.args.get("offset", "0")
-    if not limit.isdigit() or not offset.isdigit() or not 1 <= int(limit) <= 500:
-        raise InvalidInput("limit must be 1 to 500 and offset a whole number")
+    if not re.fullmatch(r"[0-9]{1,3}", limit) or not re.fullmatch(r"[0-9]{1,6}", offset) or not 1 <= int(limit) <= 500:
+        raise InvalidInput("limit must be 1 to 500 and offset a whole number below 1000000")
     eng = engine()
     found = eng.tasks(lane=lane, as_user=g.api_user.login, limit=int(limit), offset=int(offset))
     now = eng.ctx.clock.now()
@@ -147,7 +148,7 @@ def get_history(instance_id: int) -> Response:
 def get_diagram(instance_id: int) -> Response:
     lang = request.args.get("lang", "id")
     svg = engine().diagram_svg(instance_id, as_user=g.api_user.login, lang=lang if lang in ("id", "en") else "id")
-    return Response(svg, mimetype="image/svg+xml")
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 def init_app(app: Flask) -> None:

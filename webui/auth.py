@@ -61,32 +61,54 @@ def load_user(login: str) -> WebUser | None:
         return None
 
 
+REQUIRED = _l("This field is required.")
+LENGTH = _l("Between %(min)d and %(max)d characters.")
+
+
+def fresh_session() -> None:
+    """A new session on login (no fixation), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 class LoginForm(FlaskForm):
-    login = StringField(_l("Username"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    login = StringField(_l("Username"), validators=[DataRequired(message=REQUIRED)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=REQUIRED)])
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(min=3, max=200)])
+    name = StringField(
+        _l("Full name"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(min=3, max=200, message=LENGTH),
+            Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Remove the control characters.")),
+        ],
+    )
     login = StringField(
         _l("Username"),
         validators=[
-            DataRequired(),
+            DataRequired(message=REQUIRED),
             Regexp(
                 r"^[a-z0-9][a-z0-9._-]{1,63}$",
                 message=_l("Use 2 to 64 lowercase letters, digits, dots, dashes or underscores."),
             ),
         ],
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=REQUIRED), Length(min=8, max=200, message=LENGTH)]
+    )
     confirm = PasswordField(
-        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+        _l("Repeat the password"),
+        validators=[DataRequired(message=REQUIRED), EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
 def _safe_next(target: str | None) -> str | None:
     """Only a path on this site (no scheme, no host) may be a redirect target."""
-    if not target:
+    if not target or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -104,7 +126,7 @@ def login():
         if info is None:
             form.password.errors.append(_("Wrong username or password."))
         else:
-            session.clear()  # a fresh session for the logged-in user
+            fresh_session()
             login_user(WebUser(info))
             return redirect(_safe_next(request.args.get("next")) or url_for("views.home"))
     return render_template("login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
@@ -112,11 +134,8 @@ def login():
 
 @bp.post("/keluar")
 def logout():
-    lang = session.get("lang")
     logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -131,10 +150,10 @@ def register():
             info = engine().register_applicant(form.login.data, form.password.data, name=form.name.data.strip())
         except Conflict:
             form.login.errors.append(_("This username is taken."))
-        except InvalidInput as exc:
-            form.login.errors.append(exc.message)
+        except InvalidInput:
+            form.login.errors.append(_("This username or name is not accepted."))
         else:
-            session.clear()
+            fresh_session()
             login_user(WebUser(info))
             flash(_("Welcome, %(name)s. You can now file an application.", name=info.name), "success")
             return redirect(url_for("views.applications"))

@@ -82,6 +82,13 @@ def deadline(due: datetime | None, now: datetime) -> dict[str, str]:
     return {"cls": cls, "text": _("%(time)s left", time=remaining)}
 
 
+def nl2br(value: Any) -> Markup:
+    """Any value as escaped text, its line breaks kept (numbers too: 0 is shown as 0)."""
+    if value is None:
+        return Markup("")
+    return Markup("<br>").join(str(value).splitlines())
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale)
 
@@ -98,4 +105,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["wib_time"] = lambda m: wib(m, with_date=False)
     app.jinja_env.globals["deadline"] = deadline
     app.jinja_env.filters["fromiso"] = lambda text: datetime.fromisoformat(text) if text else None
-    app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join((text or "").splitlines())
+    app.jinja_env.filters["nl2br"] = nl2br

@@ -201,6 +201,13 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
+                }
+            },
             "/tasks": {
                 "get": {
                     "summary": "Ready tasks the user may do, soonest deadline first",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import (
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from engine import Conflict, FormInvalid, NotFound, PermissionDenied, PtspError
 from engine.model import APPLICANT_LANE, KNOWN_LANES
@@ -71,8 +73,8 @@ def lane(slug: str):
         abort(404)
     if lane_name not in current_user.lanes:
         abort(403)
-    page = request.args.get("halaman", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    raw = request.args.get("halaman", "1")
+    page = int(raw) if re.fullmatch(r"[0-9]{1,5}", raw) and int(raw) > 0 else 1
     size = current_app.config["PAGE_SIZE"]
     found = engine().tasks(lane=lane_name, as_user=current_user.login, limit=size + 1, offset=(page - 1) * size)
     context = {
@@ -211,9 +213,11 @@ def _lang() -> str:
 
 
 API_ERRORS = {
+    400: ("bad_request", "the request could not be understood"),
     403: ("forbidden", "not allowed"),
     404: ("not_found", "no such resource"),
     405: ("method_not_allowed", "this resource does not accept that method"),
+    500: ("internal_error", "the server failed; nothing was changed"),
 }
 
 
@@ -222,7 +226,10 @@ def _error_page(code: int, message: str):
         from .api import error
 
         return error(code, *API_ERRORS[code])
-    return render_template("error.html", code=code, message=message), code
+    try:
+        return render_template("error.html", code=code, message=message), code
+    except Exception:  # the error page must not fail in turn (a database down, say)
+        return message, code, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.app_errorhandler(403)
@@ -238,6 +245,23 @@ def not_found(_error):
 @bp.app_errorhandler(405)
 def not_allowed(_error):
     return _error_page(405, _("This page does not accept that kind of request."))
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(_error):
+    return _error_page(
+        400, _("The form has expired or did not come from this site. Go back, reload the page and send it again.")
+    )
+
+
+@bp.app_errorhandler(400)
+def bad_request(_error):
+    return _error_page(400, _("The request could not be understood."))
+
+
+@bp.app_errorhandler(500)
+def server_error(_error):
+    return _error_page(500, _("Something went wrong on our side; nothing was changed. Please try again."))
 
 
 def init_app(app: Flask) -> None:

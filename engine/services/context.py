@@ -10,6 +10,7 @@ from ..cache import DefinitionCache, WorkflowCache
 from ..clock import Clock
 from ..definitions import load_definition
 from ..errors import NotFound
+from ..inputs import login_ok
 from ..model import APPLICANT_LANE
 from ..runtime import CompiledProcess, Runtime, compile_definition
 from ..store.models import Definition, User, UserLane
@@ -60,7 +61,7 @@ _ACTOR = (
 
 
 def actor(connection: Connection, login: str) -> Actor:
-    if not isinstance(login, str):
+    if not login_ok(login):
         raise NotFound(f"user {login!r} not found")
     rows = connection.execute(_ACTOR, {"login": login}).all()
     if not rows or not rows[0].active:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import forms, registration
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..inputs import task_id_ok, text_ok
 from ..model import APPLICANT_LANE
 from ..runtime import STATE_FORMAT, CompiledProcess
 from ..store.models import Definition, Instance, TaskRow
@@ -138,7 +139,7 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     connection = uow.connection
     user = actor(connection, login)
     found = None
-    if isinstance(task_id, str):
+    if task_id_ok(task_id):
         found = connection.execute(_TASK_AND_INSTANCE, {"id": task_id}).one_or_none()
     if found is None:
         raise NotFound(f"task {task_id} not found")
@@ -190,8 +191,8 @@ def cancel(uow: UnitOfWork, ctx: Context, instance_ref: str | int, login: str, r
         )
     if instance.status != "running":
         raise Conflict(f"{instance.registration} is already {instance.status}")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
-        raise InvalidInput("the reason must be text of at most 1000 characters")
+    if reason is not None and not text_ok(reason, 1000):
+        raise InvalidInput("the reason must be text of at most 1000 characters, without control characters")
     compiled = ctx.compiled(connection, instance.definition_id)
     now = ctx.clock.now()
     wf = load_workflow(ctx, instance, compiled)
@@ -213,7 +214,7 @@ def find_instance(session: Session, ref: str | int) -> Instance:
         number = int(ref.strip())
     if number is not None:
         instance = session.get(Instance, number) if 0 < number < 2**31 else None
-    elif isinstance(ref, str) and len(ref) <= 100:
+    elif isinstance(ref, str) and text_ok(ref, 100):
         instance = session.execute(select(Instance).where(Instance.registration == ref.strip())).scalar_one_or_none()
     if instance is None:
         raise NotFound(f"application {ref} not found")

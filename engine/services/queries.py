@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Select, select, union_all
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
+from ..inputs import task_id_ok
 from ..model import APPLICANT_LANE, KNOWN_LANES, ProcessModel
 from ..store.models import Definition, Event, Instance, TaskRow, User
 from ..views import EventInfo, InstanceInfo, TaskDetail, TaskSummary
@@ -168,7 +169,7 @@ def can_see_instance(user: Actor | None, instance: Instance) -> bool:
 
 
 def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None = None) -> TaskDetail:
-    row = session.get(TaskRow, task_id) if isinstance(task_id, str) else None
+    row = session.get(TaskRow, task_id) if task_id_ok(task_id) else None
     if row is None:
         raise NotFound(f"task {task_id} not found")
     instance = session.get(Instance, row.instance_id)
@@ -211,12 +212,29 @@ def instance_info(
         owner=owner.login,
         started_at=instance.started_at,
         ended_at=instance.ended_at,
-        data=dict(instance.data or {}),
+        data=_visible_data(instance.data or {}, model, user),
         open_tasks=tuple(summary(r, instance.registration, instance.service) for r in open_rows),
         service=instance.service,
         owner_name=owner.name,
         described=tuple(model.describe(instance.data or {}, _lanes_shown(user))) if model is not None else (),
     )
+
+
+def _visible_data(data: dict, model: ProcessModel | None, user: Actor | None) -> dict:
+    lanes = _lanes_shown(user)
+    if lanes is None:
+        return dict(data)
+    allowed = model.field_ids(lanes) if model is not None else set()
+    return {k: v for k, v in data.items() if k in allowed}
+
+
+def _visible_event(event: Event, user: Actor | None) -> dict:
+    """An applicant sees that staff did their steps and what was decided, not staff's entries."""
+    data = dict(event.data or {})
+    if _lanes_shown(user) is not None and event.lane != APPLICANT_LANE:
+        data.pop("form", None)
+        data.pop("inputs", None)
+    return data
 
 
 def _lanes_shown(user: Actor | None) -> set[str] | None:
@@ -230,4 +248,6 @@ def history(session: Session, instance: Instance, user: Actor | None = None) -> 
     if user is not None and not can_see_instance(user, instance):
         raise NotFound(f"application {instance.id} not found")
     rows = session.execute(select(Event).where(Event.instance_id == instance.id).order_by(Event.seq)).scalars()
-    return [EventInfo(e.seq, e.type, e.at, e.actor, e.task_id, e.task_name, e.lane, dict(e.data or {})) for e in rows]
+    return [
+        EventInfo(e.seq, e.type, e.at, e.actor, e.task_id, e.task_name, e.lane, _visible_event(e, user)) for e in rows
+    ]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select, update
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..inputs import login_ok, text_ok
 from ..model import KNOWN_LANES, lane_order
 from ..passwords import MIN_LENGTH, hash_password, verify_password
 from ..store.models import User, UserLane
 from ..store.uow import UnitOfWork
 from ..views import UserInfo
 from .context import Context
-
-LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 def add_user(
@@ -26,7 +23,7 @@ def add_user(
     name: str | None = None,
     password: str | None = None,
 ) -> UserInfo:
-    if not isinstance(login, str) or not LOGIN.match(login):
+    if not login_ok(login):
         raise InvalidInput(
             f"invalid login {login!r}: use 2 to 64 lowercase letters, digits, '.', '_' or '-', starting with a "
             "letter or digit"
@@ -39,9 +36,9 @@ def add_user(
         raise InvalidInput(f"unknown lane {unknown[0]!r}; lanes are: {', '.join(KNOWN_LANES)}")
     if password is not None and len(password) < MIN_LENGTH:
         raise InvalidInput(f"password too short: at least {MIN_LENGTH} characters")
-    name = (name or login).strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("a name must have 1 to 200 characters")
+    name = (name or login).strip() if isinstance(name or login, str) else ""
+    if not name or not text_ok(name, 200) or "\n" in name:
+        raise InvalidInput("a name must have 1 to 200 characters and no control characters")
     session = uow.session
     if session.execute(select(User.id).where(User.login == login)).first() is not None:
         raise Conflict(f"user '{login}' already exists")
@@ -70,6 +67,8 @@ def set_password(uow: UnitOfWork, login: str, password: str) -> None:
 
 
 def authenticate(session, login: str, password: str) -> UserInfo | None:
+    if not login_ok(login) or not isinstance(password, str):
+        return None
     user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
     if user is None or not user.active or not verify_password(user.password_hash, password):
         return None

@@ -123,6 +123,7 @@ def test_every_documented_response_is_exercised(api, engine: Engine) -> None:
         response = api(method, concrete, user, **kwargs)
         seen.add((template, method.lower(), str(response.status_code)))
 
+    hit("GET", "/openapi.json", "/openapi.json")
     hit("GET", "/tasks", "/tasks", "warga")
     hit("GET", "/tasks", "/tasks?limit=9999", "warga")
     hit("GET", "/tasks", "/tasks")

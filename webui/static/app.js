@@ -5,14 +5,26 @@
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
-  // Task lists refresh themselves (only the table, and not while a link has focus).
+  // Task lists refresh themselves: only the table, only when it changed, never
+  // while a link in it has focus; a short note tells screen readers it changed.
   document.querySelectorAll("[data-refresh-url]").forEach(function (box) {
     var seconds = parseInt(box.getAttribute("data-refresh-seconds"), 10) || 30;
-    window.setInterval(function () {
+    var status = document.getElementById(box.getAttribute("data-status"));
+    var timer = window.setInterval(function () {
       if (document.hidden || box.contains(document.activeElement)) { return; }
       fetch(box.getAttribute("data-refresh-url"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
-        .then(function (r) { return r.ok ? r.text() : null; })
-        .then(function (html) { if (html !== null) { box.innerHTML = html; } })
+        .then(function (r) {
+          if (r.redirected || !r.ok) {  // logged out meanwhile: stop, keep the last list
+            window.clearInterval(timer);
+            return null;
+          }
+          return r.text();
+        })
+        .then(function (html) {
+          if (html === null || html.trim() === box.innerHTML.trim()) { return; }
+          box.innerHTML = html;
+          if (status) { status.textContent = status.getAttribute("data-updated"); }
+        })
         .catch(function () { /* keep the last list; the next round tries again */ });
     }, seconds * 1000);
   });

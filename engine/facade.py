@@ -19,19 +19,22 @@ command changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from .cache import DefinitionCache, WorkflowCache
 from .calendar import Calendar
-from .clock import Clock
+from .clock import Clock, CommandClock
 from .diagram import render_svg
 from .errors import Conflict, InvalidInput, PtspError
 from .marks import marks_from_history
 from .model import APPLICANT_LANE, Form, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
-from .services import deploying, instances, overview, queries, ticking, tokens, users
+from .services import auditing, deploying, instances, overview, queries, ticking, tokens, users
+from .services.auditing import VerifyReport
 from .services.context import Context, actor
 from .store import schema
 from .store.db import Database
@@ -67,7 +70,7 @@ class Engine:
     ) -> None:
         self.db = Database(database_url, **engine_kwargs)
         self.ctx = Context(
-            runtime=Runtime(EngineScriptEngine(clock, calendar)),
+            runtime=Runtime(EngineScriptEngine(CommandClock(clock), calendar)),
             definitions=DefinitionCache(),
             workflows=WorkflowCache(workflow_cache_size),
         )
@@ -80,8 +83,11 @@ class Engine:
     def close(self) -> None:
         self.db.dispose()
 
-    def _write(self):
-        return UnitOfWork(self.db.write_engine)
+    @contextmanager
+    def _write(self) -> Iterator[UnitOfWork]:
+        # one moment for the whole command: see CommandClock
+        with self.ctx.clock.pinned(), UnitOfWork(self.db.write_engine) as uow:
+            yield uow
 
     # -- definitions -------------------------------------------------------------
     def validate(self, xml: bytes) -> None:
@@ -277,3 +283,14 @@ class Engine:
         with self.db.reader() as session:
             user = actor(session.connection(), as_user) if as_user is not None else None
             return queries.history(session, instances.find_instance(session, instance), user)
+
+    # -- audit ------------------------------------------------------------------------------
+    def audit_verify(self, applications: list[str | int] | None = None) -> VerifyReport:
+        """Check the hash chain and re-execute the history of the given applications (all when None)."""
+        with self.db.reader() as session:
+            connection = session.connection()
+            if applications is None:
+                ids: Any = auditing.all_instance_ids(connection)
+            else:
+                ids = [instances.find_instance(session, ref).id for ref in applications]
+            return auditing.verify(connection, self.ctx, ids)

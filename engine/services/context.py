@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select
 
 from ..cache import DefinitionCache, WorkflowCache
-from ..clock import Clock
+from ..clock import CommandClock
 from ..definitions import load_definition
 from ..errors import NotFound
 from ..inputs import login_ok
@@ -23,7 +23,7 @@ class Context:
     workflows: WorkflowCache
 
     @property
-    def clock(self) -> Clock:
+    def clock(self) -> CommandClock:
         return self.runtime.script_engine.clock
 
     def compiled(self, connection: Connection, definition_id: int) -> CompiledProcess:

@@ -8,6 +8,7 @@ state, projections and events in the caller's single transaction.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import forms, registration
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..inputs import task_id_ok, text_ok
-from ..model import APPLICANT_LANE
+from ..model import APPLICANT_LANE, Form, ProcessModel, TaskDef
 from ..runtime import STATE_FORMAT, CompiledProcess
 from ..store.models import Definition, Instance, TaskRow
 from ..store.uow import UnitOfWork
@@ -123,6 +124,27 @@ def start(
     return StartResult(instance_id, number)
 
 
+def produced_documents(model: ProcessModel, task_def: TaskDef, task_id: str, login: str, now: datetime) -> dict:
+    """What the data objects a task outputs record: which document, from which task, by whom, when."""
+    return {
+        obj: {
+            "document": model.data_objects.get(obj, obj),
+            "task": task_id,
+            "task_name": task_def.name,
+            "sop_step": task_def.sop_step,
+            "by": login,
+            "at": now.isoformat(),
+        }
+        for obj in task_def.outputs
+    }
+
+
+def absorb_form(instance: InstanceRecord, form: Form, cleaned: dict[str, Any]) -> None:
+    """The instance row keeps the data entered so far and the service asked for."""
+    instance.data = {**(instance.data or {}), **cleaned}
+    instance.service = form.service_label(cleaned) or instance.service
+
+
 def authorize_task(user: Actor, lane: str | None, instance: InstanceRecord) -> None:
     if lane is not None and lane not in user.lanes:
         raise PermissionDenied(f"{user.login} is not a member of lane '{lane}', which does this task")
@@ -158,21 +180,10 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     task_def = compiled.model.tasks[task_element]
     cleaned = forms.validate(task_def.form, data)
     now = ctx.clock.now()
-    documents = {
-        obj: {
-            "document": compiled.model.data_objects.get(obj, obj),
-            "task": task_id,
-            "task_name": task_name,
-            "sop_step": task_def.sop_step,
-            "by": login,
-            "at": now.isoformat(),
-        }
-        for obj in task_def.outputs
-    }
     wf = load_workflow(ctx, instance, compiled)
+    documents = produced_documents(compiled.model, task_def, task_id, login, now)
     changes = ctx.runtime.complete(wf, compiled.model, task_id, cleaned, documents)
-    instance.data = {**(instance.data or {}), **cleaned}
-    instance.service = task_def.form.service_label(cleaned) or instance.service
+    absorb_form(instance, task_def.form, cleaned)
     recorder = Recorder(connection, instance, compiled, now, login)
     recorder.apply(changes, {task_id: cleaned})
     version = recorder.save(ctx.runtime.dump(wf))

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from ..audit.chain import GENESIS, event_hash
 from ..errors import Conflict, NotFound
 from ..runtime import Change, CompiledProcess
 from ..store.models import Event, Instance, TaskRow, TimerRow
@@ -28,7 +29,18 @@ CHANGED_MEANWHILE = "the application was changed by someone else meanwhile; relo
 INSTANCES, EVENTS, TASKS, TIMERS = (m.__table__ for m in (Instance, Event, TaskRow, TimerRow))
 INSTANCE_COLUMNS = [
     INSTANCES.c[name]
-    for name in ("id", "registration", "definition_id", "owner_id", "status", "version", "last_seq", "data", "service")
+    for name in (
+        "id",
+        "registration",
+        "definition_id",
+        "owner_id",
+        "status",
+        "version",
+        "last_seq",
+        "data",
+        "service",
+        "last_hash",
+    )
 ]
 _BY_ID = select(*INSTANCE_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("id"))
 _BY_ID_NO_STATE = select(*INSTANCE_COLUMNS).where(INSTANCES.c.id == bindparam("id"))
@@ -55,6 +67,7 @@ _SAVE = (
         state=bindparam("new_state"),
         data=bindparam("new_data"),
         last_seq=bindparam("new_last_seq"),
+        last_hash=bindparam("new_last_hash"),
         status=bindparam("new_status"),
         ended_at=bindparam("new_ended_at"),
         service=bindparam("new_service"),
@@ -76,6 +89,7 @@ class InstanceRecord:
     last_seq: int
     data: dict[str, Any]
     service: str | None = None
+    last_hash: str | None = None  # the head of the event chain
     state: str | None = None
     ended_at: datetime | None = None
 
@@ -104,20 +118,23 @@ class Recorder:
     _due_of: dict[str | None, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def event(self, type_: str, **fields: Any) -> None:
-        self.instance.last_seq += 1
-        self.events.append(
-            {
-                "instance_id": self.instance.id,
-                "seq": self.instance.last_seq,
-                "type": type_,
-                "at": self.now,
-                "actor": fields.pop("actor", None),
-                "task_id": fields.pop("task_id", None),
-                "task_name": fields.pop("task_name", None),
-                "lane": fields.pop("lane", None),
-                "data": fields.pop("data", None) or {},
-            }
-        )
+        """Append an event to the instance's chain (written by ``save``)."""
+        inst = self.instance
+        inst.last_seq += 1
+        event = {
+            "instance_id": inst.id,
+            "seq": inst.last_seq,
+            "type": type_,
+            "at": self.now,
+            "actor": fields.pop("actor", None),
+            "task_id": fields.pop("task_id", None),
+            "task_name": fields.pop("task_name", None),
+            "lane": fields.pop("lane", None),
+            "data": fields.pop("data", None) or {},
+            "prev_hash": inst.last_hash or GENESIS,
+        }
+        event["hash"] = inst.last_hash = event_hash(event, event["prev_hash"])
+        self.events.append(event)
 
     def apply(self, changes: list[Change], form_data: dict[str, dict[str, Any]] | None = None) -> None:
         """Turn a step's changes into rows and events (written by ``save``)."""
@@ -253,6 +270,7 @@ class Recorder:
                     "new_state": state,
                     "new_data": inst.data,
                     "new_last_seq": inst.last_seq,
+                    "new_last_hash": inst.last_hash,
                     "new_status": inst.status,
                     "new_ended_at": inst.ended_at,
                     "new_service": inst.service,
@@ -263,7 +281,11 @@ class Recorder:
                 raise Conflict(CHANGED_MEANWHILE)
         else:  # inserted by the caller with its state; only the event counter moved
             version = inst.version
-            s.execute(update(INSTANCES).where(INSTANCES.c.id == inst.id).values(last_seq=inst.last_seq))
+            s.execute(
+                update(INSTANCES)
+                .where(INSTANCES.c.id == inst.id)
+                .values(last_seq=inst.last_seq, last_hash=inst.last_hash)
+            )
         if self.events:
             s.execute(_INSERT_EVENTS, self.events)
         if self.new_tasks:

@@ -84,6 +84,7 @@ class Instance(Base):
     state_format: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = deferred(mapped_column(Text, nullable=False))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str | None] = mapped_column(String(64))  # the newest event's hash: the chain's head
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_instances_owner_status", "owner_id", "status"),)
@@ -144,6 +145,17 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(400))
     lane: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserRole(Base):
+    """Roles beside lanes: ``auditor`` reads every application and does nothing."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(50), primary_key=True)
 
 
 class ApiToken(Base):

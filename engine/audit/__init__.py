@@ -1,0 +1,1 @@
+"""Audit: the tamper-evident event chain, re-execution, exports and the SLA report."""

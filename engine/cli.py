@@ -163,19 +163,26 @@ def user() -> None:
 
 @command(user, "add")
 @click.argument("login")
-@click.option("--lane", "lanes", multiple=True, required=True, help="A lane the user works in (repeatable).")
+@click.option("--lane", "lanes", multiple=True, help="A lane the user works in (repeatable).")
+@click.option("--role", "roles", multiple=True, help="A role beside lanes: 'auditor' (reads everything, in no lane).")
 @click.option("--name", help="Full name (defaults to the login).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def user_add(
-    ctx: click.Context, login: str, lanes: tuple[str, ...], name: str | None, password_stdin: bool, as_json: bool
+    ctx: click.Context,
+    login: str,
+    lanes: tuple[str, ...],
+    roles: tuple[str, ...],
+    name: str | None,
+    password_stdin: bool,
+    as_json: bool,
 ) -> None:
-    """Add a user who works in the given lanes."""
+    """Add a user who works in the given lanes, or an auditor (--role auditor)."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    info = _engine(ctx).add_user(login, list(lanes), name=name, password=password)
+    info = _engine(ctx).add_user(login, list(lanes), name=name, password=password, roles=list(roles))
     if as_json:
         _print_json(info.as_dict())
     else:
-        click.echo(f"user {info.login} added to {', '.join(info.lanes)}")
+        click.echo(f"user {info.login} added to {', '.join(info.lanes + info.roles)}")
 
 
 @command(user, "password", with_json=False)
@@ -458,6 +465,35 @@ def demo(ctx: click.Context, bpmn: Path) -> None:
     from .demo import run_demo
 
     run_demo(_engine(ctx), bpmn, click.echo, print_timeline)
+
+
+# ----------------------------------------------------------------------- audit
+@main.group()
+def audit() -> None:
+    """Check, replay and export applications' histories."""
+
+
+@command(audit, "verify")
+@click.argument("applications", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Check every application.")
+def audit_verify(ctx: click.Context, applications: tuple[str, ...], everything: bool, as_json: bool) -> None:
+    """Check the hash chain and re-execute the history of applications (ids or registration numbers).
+
+    Exits with status 1 when any application fails, 0 when all hold.
+    """
+    if bool(applications) == everything:
+        _fail("name the applications to check, or pass --all")
+    report = _engine(ctx).audit_verify(None if everything else list(applications))
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        for failure in report.failures:
+            at = f" at event {failure.seq}" if failure.seq is not None else ""
+            click.echo(f"FAILED {failure.registration} ({failure.check}{at}): {failure.reason}")
+        verdict = "all intact" if report.ok else f"{len(report.failures)} failed"
+        click.echo(f"{report.checked} application(s) checked: {verdict}")
+    if not report.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from .runtime import Runtime
 from .scripting import EngineScriptEngine
 from .services import auditing, deploying, instances, overview, queries, ticking, tokens, users
 from .services.auditing import VerifyReport
-from .services.context import Context, actor
+from .services.context import Actor, Context, actor
 from .store import schema
 from .store.db import Database
 from .store.models import Definition
@@ -56,6 +56,10 @@ from .views import (
 )
 
 log = logging.getLogger("ptsp.engine")
+
+
+def _info(a: Actor) -> UserInfo:
+    return UserInfo(a.id, a.login, a.name, lane_order(a.lanes), tuple(sorted(a.roles)))
 
 
 class Engine:
@@ -109,10 +113,17 @@ class Engine:
 
     # -- users ---------------------------------------------------------------------
     def add_user(
-        self, login: str, lanes: list[str], *, name: str | None = None, password: str | None = None
+        self,
+        login: str,
+        lanes: list[str],
+        *,
+        name: str | None = None,
+        password: str | None = None,
+        roles: list[str] | None = None,
     ) -> UserInfo:
+        """A user working in ``lanes``, or an auditor (``roles=["auditor"]``, no lanes)."""
         with self._write() as uow:
-            info = users.add_user(uow, self.ctx, login, lanes, name=name, password=password)
+            info = users.add_user(uow, self.ctx, login, lanes, name=name, password=password, roles=roles)
             uow.commit()
             return info
 
@@ -146,7 +157,7 @@ class Engine:
     def authenticate_token(self, token: str) -> UserInfo | None:
         with self.db.reader() as session:
             a = tokens.authenticate(session.connection(), token)
-            return UserInfo(a.id, a.login, a.name, lane_order(a.lanes)) if a is not None else None
+            return _info(a) if a is not None else None
 
     def authenticate(self, login: str, password: str) -> UserInfo | None:
         with self.db.reader() as session:
@@ -154,8 +165,7 @@ class Engine:
 
     def user(self, login: str) -> UserInfo:
         with self.db.reader() as session:
-            a = actor(session.connection(), login)
-            return UserInfo(a.id, a.login, a.name, lane_order(a.lanes))
+            return _info(actor(session.connection(), login))
 
     # -- commands ----------------------------------------------------------------------
     def start(self, *, as_user: str, data: dict[str, Any] | None = None, process: str | None = None) -> StartResult:

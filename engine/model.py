@@ -18,6 +18,10 @@ KNOWN_LANES = ("Pemohon", "PTSP", "Kepala Kantor", "Kasubag", "Kasi")
 APPLICANT_LANE = "Pemohon"
 # The form field whose chosen value names the service applied for (shown in lists).
 SERVICE_FIELD = "jenis_layanan"
+# Roles beside the lanes. An auditor reads every application and its history
+# and works in no lane, so there is nothing they could complete or sign.
+AUDITOR = "auditor"
+KNOWN_ROLES = (AUDITOR,)
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 

@@ -34,9 +34,16 @@ class UserInfo:
     login: str
     name: str
     lanes: tuple[str, ...]
+    roles: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "login": self.login, "name": self.name, "lanes": list(self.lanes)}
+        return {
+            "id": self.id,
+            "login": self.login,
+            "name": self.name,
+            "lanes": list(self.lanes),
+            "roles": list(self.roles),
+        }
 
 
 @dataclass(frozen=True)

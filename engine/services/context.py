@@ -11,9 +11,9 @@ from ..clock import CommandClock
 from ..definitions import load_definition
 from ..errors import NotFound
 from ..inputs import login_ok
-from ..model import APPLICANT_LANE
+from ..model import APPLICANT_LANE, AUDITOR
 from ..runtime import CompiledProcess, Runtime, compile_definition
-from ..store.models import Definition, User, UserLane
+from ..store.models import Definition, User, UserLane, UserRole
 
 
 @dataclass
@@ -44,18 +44,29 @@ class Actor:
     login: str
     name: str
     lanes: frozenset[str]
+    roles: frozenset[str] = frozenset()
 
     @property
     def is_applicant(self) -> bool:
         return APPLICANT_LANE in self.lanes
 
+    @property
+    def is_auditor(self) -> bool:
+        return AUDITOR in self.roles
 
-_USERS, _LANES, _DEFINITIONS = User.__table__, UserLane.__table__, Definition.__table__
+    @property
+    def sees_all_applications(self) -> bool:
+        """Staff and auditors see every application; an applicant sees their own."""
+        return bool(self.lanes - {APPLICANT_LANE}) or self.is_auditor
+
+
+_USERS, _LANES, _ROLES, _DEFINITIONS = (m.__table__ for m in (User, UserLane, UserRole, Definition))
 _DEFINITION = select(_DEFINITIONS.c.version, _DEFINITIONS.c.bpmn).where(_DEFINITIONS.c.id == bindparam("id"))
 # built once: every command starts here, and building a statement costs more than running it
 _ACTOR = (
-    select(_USERS.c.id, _USERS.c.login, _USERS.c.name, _USERS.c.active, _LANES.c.lane)
+    select(_USERS.c.id, _USERS.c.login, _USERS.c.name, _USERS.c.active, _LANES.c.lane, _ROLES.c.role)
     .outerjoin(_LANES, _LANES.c.user_id == _USERS.c.id)
+    .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id)
     .where(_USERS.c.login == bindparam("login"))
 )
 
@@ -67,4 +78,10 @@ def actor(connection: Connection, login: str) -> Actor:
     if not rows or not rows[0].active:
         raise NotFound(f"user '{login}' not found")
     first = rows[0]
-    return Actor(first.id, first.login, first.name, frozenset(r.lane for r in rows if r.lane is not None))
+    return Actor(
+        first.id,
+        first.login,
+        first.name,
+        frozenset(r.lane for r in rows if r.lane is not None),
+        frozenset(r.role for r in rows if r.role is not None),
+    )

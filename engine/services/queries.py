@@ -165,7 +165,7 @@ def list_tasks(
 def can_see_instance(user: Actor | None, instance: Instance) -> bool:
     if user is None or instance.owner_id == user.id:
         return True
-    return bool(user.lanes - {APPLICANT_LANE})
+    return user.sees_all_applications
 
 
 def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None = None) -> TaskDetail:
@@ -239,7 +239,7 @@ def _visible_event(event: Event, user: Actor | None) -> dict:
 
 def _lanes_shown(user: Actor | None) -> set[str] | None:
     """Staff see every value entered; an applicant sees what the applicant lane entered."""
-    if user is None or user.lanes - {APPLICANT_LANE}:
+    if user is None or user.sees_all_applications:
         return None
     return {APPLICANT_LANE}
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..inputs import login_ok, text_ok
-from ..model import KNOWN_LANES, lane_order
+from ..model import AUDITOR, KNOWN_LANES, KNOWN_ROLES, lane_order
 from ..passwords import MIN_LENGTH, hash_password, verify_password
-from ..store.models import User, UserLane
+from ..store.models import User, UserLane, UserRole
 from ..store.uow import UnitOfWork
 from ..views import UserInfo
 from .context import Context
@@ -22,18 +23,24 @@ def add_user(
     *,
     name: str | None = None,
     password: str | None = None,
+    roles: list[str] | None = None,
 ) -> UserInfo:
     if not login_ok(login):
         raise InvalidInput(
             f"invalid login {login!r}: use 2 to 64 lowercase letters, digits, '.', '_' or '-', starting with a "
             "letter or digit"
         )
-    lanes = list(dict.fromkeys(lanes))
-    if not lanes:
-        raise InvalidInput("a user needs at least one lane")
+    lanes, roles = list(dict.fromkeys(lanes)), list(dict.fromkeys(roles or []))
+    if not lanes and not roles:
+        raise InvalidInput("a user needs at least one lane (or the auditor role)")
     unknown = [lane for lane in lanes if lane not in KNOWN_LANES]
     if unknown:
         raise InvalidInput(f"unknown lane {unknown[0]!r}; lanes are: {', '.join(KNOWN_LANES)}")
+    unknown = [role for role in roles if role not in KNOWN_ROLES]
+    if unknown:
+        raise InvalidInput(f"unknown role {unknown[0]!r}; roles are: {', '.join(KNOWN_ROLES)}")
+    if AUDITOR in roles and lanes:
+        raise InvalidInput("an auditor works in no lane: whoever audits the work must not do it")
     if password is not None and len(password) < MIN_LENGTH:
         raise InvalidInput(f"password too short: at least {MIN_LENGTH} characters")
     name = (name or login).strip() if isinstance(name or login, str) else ""
@@ -53,7 +60,9 @@ def add_user(
     uow.flush()
     for lane in lanes:
         session.add(UserLane(user_id=user.id, lane=lane))
-    return UserInfo(user.id, user.login, user.name, lane_order(lanes))
+    for role in roles:
+        session.add(UserRole(user_id=user.id, role=role))
+    return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(roles))
 
 
 def set_password(uow: UnitOfWork, login: str, password: str) -> None:
@@ -72,5 +81,10 @@ def authenticate(session, login: str, password: str) -> UserInfo | None:
     user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
     if user is None or not user.active or not verify_password(user.password_hash, password):
         return None
+    return user_info(session, user)
+
+
+def user_info(session: Session, user: User) -> UserInfo:
     lanes = session.execute(select(UserLane.lane).where(UserLane.user_id == user.id)).scalars().all()
-    return UserInfo(user.id, user.login, user.name, lane_order(lanes))
+    roles = session.execute(select(UserRole.role).where(UserRole.user_id == user.id)).scalars().all()
+    return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(sorted(roles)))

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from .audit.replay import frame
+from .audit.sla import SlaReport, build_report
 from .cache import DefinitionCache, WorkflowCache
 from .calendar import Calendar
 from .clock import Clock, CommandClock
@@ -33,9 +35,10 @@ from .marks import marks_from_history
 from .model import APPLICANT_LANE, Form, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
-from .services import auditing, deploying, instances, overview, queries, ticking, tokens, users
+from .services import audit_reads, auditing, deploying, instances, overview, queries, ticking, tokens, users
+from .services.audit_reads import AuditFilter, AuditRow
 from .services.auditing import VerifyReport
-from .services.context import Actor, Context, actor
+from .services.context import Actor, Context, actor, require_auditor, require_report_reader
 from .store import schema
 from .store.db import Database
 from .store.models import Definition
@@ -47,6 +50,7 @@ from .views import (
     EventInfo,
     InstanceInfo,
     LaneCount,
+    ReplayView,
     StartResult,
     TaskDetail,
     TaskSummary,
@@ -295,6 +299,69 @@ class Engine:
             return queries.history(session, instances.find_instance(session, instance), user)
 
     # -- audit ------------------------------------------------------------------------------
+    def _auditor(self, session: Any, as_user: str | None) -> Actor | None:
+        if as_user is None:
+            return None
+        user = actor(session.connection(), as_user)
+        require_auditor(user)
+        return user
+
+    def audit_applications(
+        self,
+        filters: AuditFilter | None = None,
+        *,
+        as_user: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[AuditRow], int]:
+        """Applications matching ``filters``, newest first, and how many match (auditors only)."""
+        with self.db.reader() as session:
+            self._auditor(session, as_user)
+            return audit_reads.list_applications(
+                session.connection(), filters or AuditFilter(), limit=limit, offset=offset
+            )
+
+    def audit_services(self, *, as_user: str | None = None) -> list[str]:
+        with self.db.reader() as session:
+            self._auditor(session, as_user)
+            return audit_reads.services(session.connection())
+
+    def audit_replay(
+        self, instance: str | int, position: int | None = None, *, as_user: str | None = None
+    ) -> ReplayView:
+        """The application's history at ``position`` (1-based; the newest event when None), verified."""
+        with self.db.reader() as session:
+            user = self._auditor(session, as_user)
+            found = instances.find_instance(session, instance)
+            model = self.ctx.compiled(session.connection(), found.definition_id).model
+            info = queries.instance_info(session, found, user, model)
+            events = queries.history(session, found, user)
+            report = auditing.verify(session.connection(), self.ctx, [found.id])
+        at = frame(model, events, len(events) if position is None else position)
+        return ReplayView(info, tuple(events), at, report.failures[0] if report.failures else None)
+
+    def audit_diagram_svg(
+        self, instance: str | int, position: int | None = None, *, as_user: str | None = None, lang: str = "id"
+    ) -> str:
+        """The application's diagram as it stood right after event ``position``."""
+        with self.db.reader() as session:
+            user = self._auditor(session, as_user)
+            found = instances.find_instance(session, instance)
+            events = queries.history(session, found, user)
+            compiled = self.ctx.compiled(session.connection(), found.definition_id)
+            xml = session.get(Definition, found.definition_id).bpmn
+        at = frame(compiled.model, events, len(events) if position is None else position)
+        title = f"{found.registration}: {compiled.model.name} ({at.position}/{at.count})"
+        return render_svg(xml, at.marks, title=title, lang=lang)
+
+    def sla_report(self, since: datetime, until: datetime, *, as_user: str | None = None) -> SlaReport:
+        """SLA compliance of the tasks that became ready in ``[since, until)`` (auditors and the head)."""
+        with self.db.reader() as session:
+            if as_user is not None:
+                require_report_reader(actor(session.connection(), as_user))
+            facts = audit_reads.sla_facts(self.ctx, session.connection(), since, until)
+            return build_report(facts, period_start=since, period_end=until, now=self.ctx.clock.now())
+
     def audit_verify(self, applications: list[str | int] | None = None) -> VerifyReport:
         """Check the hash chain and re-execute the history of the given applications (all when None)."""
         with self.db.reader() as session:

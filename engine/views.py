@@ -251,3 +251,13 @@ class EventInfo:
         }
         d.update({k: v for k, v in self.data.items() if k not in d})
         return d
+
+
+@dataclass(frozen=True)
+class ReplayView:
+    """An auditor's view of one application at one point of its history."""
+
+    info: InstanceInfo
+    events: tuple[EventInfo, ...]
+    frame: Any  # engine.audit.replay.Frame
+    failure: Any | None  # engine.services.auditing.Failure when the history does not verify

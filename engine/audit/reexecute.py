@@ -20,6 +20,11 @@ which every id is replaced by its position.
 
 The first difference found is returned as a ``Divergence`` naming the event
 (``seq``) where it shows, or ``None`` when the history holds.
+
+Because the comparison uses today's recorder, the content of events is part
+of the audit format just like the hash's canonical form: a release that
+records more (or other) data in an event must teach this comparison which
+keys older logs lack, or every older history would fail to verify.
 """
 
 from __future__ import annotations

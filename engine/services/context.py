@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, select
 from ..cache import DefinitionCache, WorkflowCache
 from ..clock import CommandClock
 from ..definitions import load_definition
-from ..errors import NotFound
+from ..errors import NotFound, PermissionDenied
 from ..inputs import login_ok
 from ..model import APPLICANT_LANE, AUDITOR
 from ..runtime import CompiledProcess, Runtime, compile_definition
@@ -85,3 +85,17 @@ def actor(connection: Connection, login: str) -> Actor:
         frozenset(r.lane for r in rows if r.lane is not None),
         frozenset(r.role for r in rows if r.role is not None),
     )
+
+
+# Who reads the SLA compliance report besides auditors: the head of office.
+REPORT_LANES = frozenset({"Kepala Kantor"})
+
+
+def require_auditor(user: Actor) -> None:
+    if not user.is_auditor:
+        raise PermissionDenied(f"{user.login} is not an auditor: the audit pages are for auditors")
+
+
+def require_report_reader(user: Actor) -> None:
+    if not (user.is_auditor or user.lanes & REPORT_LANES):
+        raise PermissionDenied(f"{user.login} may not read the SLA report: it is for auditors and the Kepala Kantor")

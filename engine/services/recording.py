@@ -116,6 +116,7 @@ class Recorder:
     cleared: list[str] = field(default_factory=list)
     _form_data: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
     _due_of: dict[str | None, str | None] = field(default_factory=dict, init=False, repr=False)
+    _anchor_of: dict[str | None, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def event(self, type_: str, **fields: Any) -> None:
         """Append an event to the instance's chain (written by ``save``)."""
@@ -141,9 +142,9 @@ class Recorder:
         self._form_data = form_data or {}
         # A timer armed with its deadline already past (step 7 running late)
         # fires at once and is never "armed"; its breach carries the deadline.
-        self._due_of = {
-            c.data.get("task"): c.data.get("due_at") for c in changes if c.type in ("timer_armed", "sla_breached")
-        }
+        armed = [c for c in changes if c.type in ("timer_armed", "sla_breached")]
+        self._due_of = {c.data.get("task"): c.data.get("due_at") for c in armed}
+        self._anchor_of = {c.data.get("task"): c.data.get("anchor") for c in armed}
         for change in changes:
             getattr(self, f"_on_{change.type}")(change)
 
@@ -174,7 +175,14 @@ class Recorder:
             task_id=change.task_id,
             task_name=task_def.name,
             lane=task_def.lane,
-            data={"element": change.element_id, "sop_step": task_def.sop_step, "due_at": due, "standard": standard},
+            data={
+                "element": change.element_id,
+                "sop_step": task_def.sop_step,
+                "due_at": due,
+                "standard": standard,
+                # when the step's time started (step 7's tasks share the start of its first)
+                "counted_from": self._anchor_of.get(change.task_id),
+            },
         )
 
     def _finish(self, task_id: str, status: str, at: datetime | None, by: str | None) -> None:

@@ -87,7 +87,11 @@ class Instance(Base):
     last_hash: Mapped[str | None] = mapped_column(String(64))  # the newest event's hash: the chain's head
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __table_args__ = (Index("ix_instances_owner_status", "owner_id", "status"),)
+    __table_args__ = (
+        Index("ix_instances_owner_status", "owner_id", "status"),
+        # the auditors' list: newest first, and a filing period
+        Index("ix_instances_started", "started_at", "id"),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -1,4 +1,4 @@
-"""event hash chain, append-only events, user roles
+"""event hash chain, append-only events, user roles, filing-time index
 
 Revision ID: 0003
 Revises: 0002
@@ -53,6 +53,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_hash", sa.String(length=64), nullable=True))
+    op.create_index("ix_instances_started", "instances", ["started_at", "id"], unique=False)
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
@@ -95,5 +96,6 @@ def downgrade() -> None:
         batch_op.drop_column("prev_hash")
     # a plain DROP COLUMN (SQLite 3.35+): a batch copy of ``instances`` would
     # have to drop a table that other tables' foreign keys point at
+    op.drop_index("ix_instances_started", table_name="instances")
     op.execute("ALTER TABLE instances DROP COLUMN last_hash")
     op.drop_table("user_roles")

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import fields
+from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .audit.exports import FORMATS
 from .calendar import WIB
 from .errors import DefinitionInvalid, FormInvalid, PtspError
 from .facade import Engine
@@ -494,6 +496,186 @@ def audit_verify(ctx: click.Context, applications: tuple[str, ...], everything: 
         click.echo(f"{report.checked} application(s) checked: {verdict}")
     if not report.ok:
         sys.exit(1)
+
+
+class Moment(click.ParamType):
+    """A day (YYYY-MM-DD, an office day in WIB) or an ISO 8601 moment with its offset."""
+
+    name = "DATE"
+
+    def __init__(self, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is not None:  # --until names the last day included: the period ends at the next midnight
+            start = datetime.combine(day + timedelta(days=1) if self.end_of_day else day, time(0), WIB)
+            return start.astimezone(UTC)
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a date (2026-11-23) nor a moment (2026-11-23T09:00+07:00)", param, ctx)
+        if moment.tzinfo is None:
+            self.fail(f"{value!r} has no offset: write it as 2026-11-23T09:00+07:00", param, ctx)
+        return moment.astimezone(UTC)
+
+
+@command(audit, "export", with_json=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True, help="csv, jsonl or xes (IEEE 1849)."
+)
+@click.option("--since", type=Moment(), help="Applications filed on or after this day (WIB) or moment.")
+@click.option("--until", type=Moment(end_of_day=True), help="Applications filed up to and including this day (WIB).")
+@click.option("--instance", help="Only this application (id or registration number).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not stdout."
+)
+def audit_export(
+    ctx: click.Context,
+    fmt: str,
+    since: datetime | None,
+    until: datetime | None,
+    instance: str | None,
+    output: Path | None,
+) -> None:
+    """Export the event log, one event a row (CSV, JSON Lines) or one trace per application (XES).
+
+    Whole histories of the applications filed in the period are exported,
+    streamed, so memory stays flat for any size.
+    """
+    chunks = _engine(ctx).audit_export(fmt, since=since, until=until, instance=instance)
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        partial.replace(output)  # never leave a truncated file under the asked name
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        _fail(f"cannot write {output}: {exc.strerror}")
+    click.echo(f"written {output}", err=True)
+
+
+def _this_month() -> tuple[datetime, datetime]:
+    today = datetime.now(WIB).date()
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return datetime.combine(first, time(0), WIB), datetime.combine(following, time(0), WIB)
+
+
+@command(audit, "sla")
+@click.option("--since", type=Moment(), help="First day of the period (WIB); default: the first of this month.")
+@click.option("--until", type=Moment(end_of_day=True), help="Last day of the period (WIB); default: this month's last.")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Print the report as CSV.")
+@click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also write the chart to this file.")
+def audit_sla(
+    ctx: click.Context,
+    since: datetime | None,
+    until: datetime | None,
+    lang: str,
+    as_csv: bool,
+    svg: Path | None,
+    as_json: bool,
+) -> None:
+    """SLA compliance per SOP step and per lane for a period: share within the standard, median, p90, breaches."""
+    from .audit.sla import duration_label, report_csv, report_svg
+
+    default_since, default_until = _this_month()
+    report = _engine(ctx).sla_report(since or default_since, until or default_until)
+    if svg is not None:
+        svg.write_text(report_svg(report, lang), encoding="utf-8")
+    if as_csv:
+        click.echo(report_csv(report, lang), nl=False)
+        return
+    if as_json:
+        _print_json(sla_dict(report))
+        return
+
+    def span(value: timedelta | None) -> str:
+        return duration_label(value, lang) if value is not None else "-"
+
+    def share(value: float | None) -> str:
+        return f"{value * 100:.1f}%" if value is not None else "-"
+
+    click.echo(f"SLA {wib(report.period_start)} - {wib(report.period_end)}: {report.tasks} task(s)")
+    _table(
+        ["STEP", "STANDARD", "COUNT", "ON TIME", "MEDIAN", "P90", "BREACHES", "OPEN", "OVERDUE"],
+        [
+            [
+                r.step,
+                r.standard_label,
+                r.occurrences,
+                share(r.on_time_share),
+                span(r.median),
+                span(r.p90),
+                r.breaches,
+                r.open,
+                r.open_overdue,
+            ]
+            for r in report.by_step
+        ],
+    )
+    click.echo("")
+    _table(
+        ["LANE", "TASKS", "ON TIME", "MEDIAN", "P90", "BREACHES", "OPEN"],
+        [
+            [r.lane, r.tasks, share(r.on_time_share), span(r.median), span(r.p90), r.breaches, r.open]
+            for r in report.by_lane
+        ],
+    )
+    if report.breaches:
+        click.echo("")
+        _table(
+            ["REGISTRATION", "STEP", "TASK", "LANE", "DUE", "DONE", "BY", "OVERRUN"],
+            [
+                [
+                    b.registration,
+                    b.step,
+                    b.task_name,
+                    b.lane,
+                    wib(b.due_at),
+                    wib(b.completed_at),
+                    b.completed_by,
+                    span(b.overrun),
+                ]
+                for b in report.breaches
+            ],
+        )
+
+
+def sla_dict(report: Any) -> dict[str, Any]:
+    """The report as JSON: durations in seconds, moments in ISO 8601 UTC."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, timedelta):
+            return v.total_seconds()
+        if isinstance(v, datetime):
+            return v.isoformat()
+        if isinstance(v, tuple):
+            return [value(x) for x in v]
+        return v
+
+    def rows(items: Any) -> list[dict[str, Any]]:
+        return [{f.name: value(getattr(r, f.name)) for f in fields(r)} for r in items]
+
+    return {
+        "period_start": report.period_start.isoformat(),
+        "period_end": report.period_end.isoformat(),
+        "tasks": report.tasks,
+        "by_step": rows(report.by_step),
+        "by_lane": rows(report.by_lane),
+        "breaches": rows(report.breaches),
+    }
 
 
 if __name__ == "__main__":

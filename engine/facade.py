@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from .audit.exports import FORMATS
 from .audit.replay import frame
 from .audit.sla import SlaReport, build_report
 from .cache import DefinitionCache, WorkflowCache
@@ -353,6 +354,37 @@ class Engine:
         at = frame(compiled.model, events, len(events) if position is None else position)
         title = f"{found.registration}: {compiled.model.name} ({at.position}/{at.count})"
         return render_svg(xml, at.marks, title=title, lang=lang)
+
+    def audit_export(
+        self,
+        fmt: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        instance: str | int | None = None,
+        as_user: str | None = None,
+    ) -> Iterator[str]:
+        """The events of the applications filed in ``[since, until)`` (or of one) as text chunks.
+
+        Checks happen now; the rows are read as the chunks are consumed, on a
+        connection of their own, so a web response can stream them.
+        """
+        exporter = FORMATS.get(fmt)
+        if exporter is None:
+            raise InvalidInput(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        if since is not None and until is not None and until <= since:
+            raise InvalidInput("the period ends before it begins")
+        instance_id = None
+        with self.db.reader() as session:
+            self._auditor(session, as_user)
+            if instance is not None:
+                instance_id = instances.find_instance(session, instance).id
+
+        def rows() -> Iterator[dict[str, Any]]:
+            with self.db.engine.connect() as connection:
+                yield from audit_reads.export_rows(connection, since=since, until=until, instance=instance_id)
+
+        return exporter.chunks(rows())
 
     def sla_report(self, since: datetime, until: datetime, *, as_user: str | None = None) -> SlaReport:
         """SLA compliance of the tasks that became ready in ``[since, until)`` (auditors and the head)."""

@@ -478,14 +478,15 @@ def audit() -> None:
 @command(audit, "verify")
 @click.argument("applications", nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Check every application.")
-def audit_verify(ctx: click.Context, applications: tuple[str, ...], everything: bool, as_json: bool) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+def audit_verify(ctx: click.Context, applications: tuple[str, ...], everything: bool, jobs: int, as_json: bool) -> None:
     """Check the hash chain and re-execute the history of applications (ids or registration numbers).
 
     Exits with status 1 when any application fails, 0 when all hold.
     """
     if bool(applications) == everything:
         _fail("name the applications to check, or pass --all")
-    report = _engine(ctx).audit_verify(None if everything else list(applications))
+    report = _engine(ctx).audit_verify(None if everything else list(applications), jobs=jobs)
     if as_json:
         _print_json(report.as_dict())
     else:

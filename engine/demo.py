@@ -25,6 +25,8 @@ DEMO_USERS = [
     ("kasubag", "Kepala Subbagian Tata Usaha", ["Kasubag"]),
     ("kasi", "Kepala Seksi Pendidikan Madrasah", ["Kasi"]),
 ]
+# login, name, role: users beside the lanes
+DEMO_ROLES = [("auditor", "Auditor Inspektorat Jenderal", "auditor")]
 
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "jenis_layanan": "rekomendasi_mutasi_siswa",
@@ -68,13 +70,15 @@ def sample_form_data(form: Form, overrides: dict[str, Any]) -> dict[str, Any]:
 def ensure_demo_users(engine: Engine, say: Callable[[str], None]) -> dict[str, str]:
     """Create missing demo users; return lane -> login."""
     created = []
-    for login, name, lanes in DEMO_USERS:
+    wanted = [(login, name, lanes, []) for login, name, lanes in DEMO_USERS]
+    wanted += [(login, name, [], [role]) for login, name, role in DEMO_ROLES]
+    for login, name, lanes, roles in wanted:
         try:
             engine.user(login)
         except NotFound:
             password = secrets.token_urlsafe(9)
-            engine.add_user(login, lanes, name=name, password=password)
-            created.append((login, lanes[0], password))
+            engine.add_user(login, lanes, name=name, password=password, roles=roles)
+            created.append((login, (lanes + roles)[0], password))
     if created:
         say("Demo users (passwords are shown only now):")
         for login, lane, password in created:

@@ -394,12 +394,22 @@ class Engine:
             facts = audit_reads.sla_facts(self.ctx, session.connection(), since, until)
             return build_report(facts, period_start=since, period_end=until, now=self.ctx.clock.now())
 
-    def audit_verify(self, applications: list[str | int] | None = None) -> VerifyReport:
-        """Check the hash chain and re-execute the history of the given applications (all when None)."""
+    def audit_verify(self, applications: list[str | int] | None = None, *, jobs: int = 1) -> VerifyReport:
+        """Check the hash chain and re-execute the history of the given applications (all when None).
+
+        With ``jobs`` > 1, batches of applications are re-executed in that many
+        worker processes (re-execution is CPU-bound: SpiffWorkflow itself).
+        """
+        if not isinstance(jobs, int) or not 1 <= jobs <= 64:
+            raise InvalidInput("jobs must be a whole number from 1 to 64")
         with self.db.reader() as session:
             connection = session.connection()
             if applications is None:
                 ids: Any = auditing.all_instance_ids(connection)
             else:
                 ids = [instances.find_instance(session, ref).id for ref in applications]
-            return auditing.verify(connection, self.ctx, ids)
+            if jobs == 1:
+                return auditing.verify(connection, self.ctx, ids)
+            ids = list(ids)
+        url = self.db.url.render_as_string(hide_password=False)
+        return auditing.verify_in_processes(url, ids, jobs)

@@ -191,6 +191,7 @@ _EXPORT_EVENTS = (
     .where(_EVENTS.c.instance_id.in_(bindparam("ids", expanding=True)))
     .order_by(_EVENTS.c.instance_id, _EVENTS.c.seq)
 )
+_EXPORT_KEYS = tuple(c.name for c in _EXPORT_EVENTS.selected_columns)
 EXPORT_PAGE = 200  # applications per query: a few thousand events in flight at most
 
 
@@ -227,17 +228,20 @@ def export_rows(
         ).all()
         if not page:
             return
-        by_id = {row.id: row for row in page}
-        streamed = connection.execution_options(stream_results=True, yield_per=2000)
-        for event in streamed.execute(_EXPORT_EVENTS, {"ids": list(by_id)}).mappings():
-            head = by_id[event["instance_id"]]
-            yield {
-                **event,
-                "registration": head.registration,
-                "service": head.service,
-                "process": head.process_id,
-                "version": head.version,
+        heads_of = {
+            row.id: {
+                "registration": row.registration,
+                "service": row.service,
+                "process": row.process_id,
+                "version": row.version,
             }
+            for row in page
+        }
+        streamed = connection.execution_options(stream_results=True, yield_per=2000)
+        for event in streamed.execute(_EXPORT_EVENTS, {"ids": list(heads_of)}):
+            record = dict(zip(_EXPORT_KEYS, event, strict=True))  # plain tuples: the hot loop of an export
+            record.update(heads_of[event[0]])
+            yield record
         last = page[-1].id
 
 

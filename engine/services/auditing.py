@@ -7,7 +7,9 @@ not re-executed), then re-execution against the stored state and projections.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,3 +174,30 @@ def verify(connection: Connection, ctx: Context, ids: Iterable[int]) -> VerifyRe
         failures += verify_batch(connection, ctx, batch)
         checked += len(batch)
     return VerifyReport(checked, tuple(failures))
+
+
+# ---------------------------------------------------------------- in processes
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(url: str) -> None:
+    from ..facade import Engine  # a worker process builds its own engine (and connections)
+
+    _WORKER["engine"] = Engine(url)
+
+
+def _verify_in_worker(ids: list[int]) -> list[Failure]:
+    engine = _WORKER["engine"]
+    with engine.db.reader() as session:
+        return verify_batch(session.connection(), engine.ctx, ids)
+
+
+def verify_in_processes(url: str, ids: list[int], jobs: int) -> VerifyReport:
+    """``verify`` spread over ``jobs`` processes, batch by batch; failures in id order."""
+    batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+    failures: list[Failure] = []
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding connections
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(url,)) as pool:
+        for found in pool.map(_verify_in_worker, batches):
+            failures += found
+    return VerifyReport(len(ids), tuple(failures))

@@ -209,3 +209,15 @@ def test_hiding_a_breach_from_the_task_list_is_found(office) -> None:
     failure = only_failure(engine)
     assert (failure["instance"], failure["check"]) == (apps[0].id, "reexecution")
     assert "breached_at is null" in failure["reason"]
+
+
+def test_worker_processes_find_the_same(office) -> None:
+    engine, apps, path = office
+    with Attacker(path) as attacker:
+        attacker.db.execute("DELETE FROM events WHERE instance_id = ? AND seq = 5", (apps[1].id,))
+        (state,) = attacker.db.execute("SELECT state FROM instances WHERE id = ?", (apps[3].id,)).fetchone()
+        attacker.db.execute(
+            "UPDATE instances SET state = ? WHERE id = ?", (state.replace("kasubag", "kasi"), apps[3].id)
+        )
+    alone, spread = engine.audit_verify(), engine.audit_verify(jobs=2)
+    assert spread == alone and [f.instance for f in spread.failures] == [apps[1].id, apps[3].id]

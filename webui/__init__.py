@@ -15,7 +15,7 @@ from flask import Flask
 
 from engine import Engine
 
-from . import api, auth, i18n, views
+from . import api, audit, auth, i18n, views
 
 # No inline script or style anywhere; the SVG diagrams carry their own <style>.
 PAGE_CSP = (
@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     views.init_app(app)
+    audit.init_app(app)
     api.init_app(app)
     return app
 

@@ -14,7 +14,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from engine import Conflict, InvalidInput, NotFound
-from engine.model import APPLICANT_LANE
+from engine.model import APPLICANT_LANE, AUDITOR
+from engine.services.context import REPORT_LANES
 from engine.views import UserInfo
 
 from .i18n import LANGUAGES
@@ -28,13 +29,14 @@ login_manager.login_message_category = "info"
 
 
 class WebUser(UserMixin):
-    """The logged-in person: their login and lanes (the engine decides what they may do)."""
+    """The logged-in person: their login, lanes and roles (the engine decides what they may do)."""
 
     def __init__(self, info: UserInfo) -> None:
         self.id = info.login
         self.login = info.login
         self.name = info.name
         self.lanes = tuple(info.lanes)
+        self.roles = tuple(info.roles)
 
     @property
     def staff_lanes(self) -> tuple[str, ...]:
@@ -47,6 +49,15 @@ class WebUser(UserMixin):
     @property
     def is_supervisor(self) -> bool:
         return bool({"Kepala Kantor", "Kasubag"} & set(self.lanes))
+
+    @property
+    def is_auditor(self) -> bool:
+        return AUDITOR in self.roles
+
+    @property
+    def reads_sla_report(self) -> bool:
+        """Auditors and the head of office read the SLA report (the engine enforces the same rule)."""
+        return self.is_auditor or bool(REPORT_LANES & set(self.lanes))
 
 
 def engine():

@@ -35,6 +35,12 @@ EVENTS = {
     "instance_cancelled": _l("Application cancelled"),
 }
 
+# The auditor reads every event on its own, so the words are more exact than a timeline's.
+AUDIT_EVENTS = EVENTS | {
+    "task_ready": _l("Task ready"),
+    "gateway_decided": _l("Gateway decision"),
+}
+
 
 def field_error(code: str, message: str, params: dict[str, Any]) -> str:
     """An engine FieldError in the user's language (falls back to the engine's English)."""
@@ -98,6 +104,7 @@ def init_app(app: Flask) -> None:
             "LANGUAGES": LANGUAGES,
             "STATUS": STATUS,
             "EVENTS": EVENTS,
+            "AUDIT_EVENTS": AUDIT_EVENTS,
             "current_locale": str(get_locale()),
         }
 

@@ -46,6 +46,8 @@ def lane_slug(lane: str) -> str:
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
+    if current_user.is_auditor:
+        return redirect(url_for("audit.applications"))
     if current_user.staff_lanes:
         return redirect(url_for("views.lanes"))
     return redirect(url_for("views.applications"))

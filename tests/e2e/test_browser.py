@@ -165,3 +165,25 @@ def test_the_task_list_works_at_phone_width(server, browser) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 380, f"the list overflows a phone screen ({width}px)"
     assert page.get_by_role("link", name=started.registration).is_visible()
+
+
+def test_an_auditor_steps_through_a_replay(server, browser) -> None:
+    base, engine = server
+    engine.add_user("inspektorat", [], roles=["auditor"], name="Inspektorat", password=password_of("inspektorat"))
+    started = engine.start(as_user="warga")
+    task = engine.tasks(instance=started.instance)[0]
+    engine.complete(task.id, as_user="warga", data=sample_form_data(engine.task(task.id).form, {}))
+    page = log_in(browser, base, "inspektorat")
+    assert page.url.endswith("/audit")
+    page.get_by_role("link", name=started.registration).click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Pertama").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Berikutnya").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("?peristiwa=2") and page.locator("#peristiwa").input_value() == "2"
+    assert "Tugas siap" in page.locator(".event-detail").inner_text()
+    page.wait_for_function("document.querySelector('figure.diagram img').complete")
+    assert page.locator("figure.diagram img").evaluate("img => img.naturalWidth") > 0  # the diagram drew
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "audit-replay.png"), full_page=True)

@@ -14,6 +14,7 @@ from webui import create_app
 
 from ..conftest import password_of
 
+AUDITOR = "inspektorat"
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -50,6 +51,17 @@ class Browser:
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         self.get("/", follow_redirects=True)  # a fresh CSRF token for the new session
         return self
+
+
+def add_auditor(engine: Engine) -> str:
+    """An auditor: no lane, reads everything, logs in like everyone else."""
+    engine.add_user(AUDITOR, [], roles=["auditor"], name="Inspektorat Jenderal", password=password_of(AUDITOR))
+    return AUDITOR
+
+
+@pytest.fixture
+def auditor(engine: Engine) -> str:
+    return add_auditor(engine)
 
 
 @pytest.fixture

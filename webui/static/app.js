@@ -1,9 +1,16 @@
 // Small progressive enhancements; every page works without them.
 (function () {
   "use strict";
-  // The language menu switches as soon as a language is chosen.
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
+  // The language menu switches as soon as a language is chosen; the replay slider
+  // shows its event as soon as it is let go (its "Tampilkan" button does the same without us).
+  document.querySelectorAll("[data-autosubmit]").forEach(function (control) {
+    control.addEventListener("change", function () { control.form.submit(); });
+  });
+  // A slider's number follows it while it moves.
+  document.querySelectorAll("input[data-output]").forEach(function (input) {
+    var output = document.getElementById(input.getAttribute("data-output"));
+    if (!output) { return; }
+    input.addEventListener("input", function () { output.textContent = input.value; });
   });
   // Task lists refresh themselves: only the table, only when it changed, never
   // while a link in it has focus; a short note tells screen readers it changed.

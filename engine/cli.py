@@ -589,7 +589,8 @@ def audit_sla(
     as_json: bool,
 ) -> None:
     """SLA compliance per SOP step and per lane for a period: share within the standard, median, p90, breaches."""
-    from .audit.sla import duration_label, report_csv, report_svg
+    from .audit.sla import duration_label
+    from .audit.sla_render import report_csv, report_svg
 
     default_since, default_until = _this_month()
     report = _engine(ctx).sla_report(since or default_since, until or default_until)

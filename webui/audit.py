@@ -23,7 +23,8 @@ from werkzeug.datastructures import MultiDict
 
 from engine import InvalidInput, NotFound, PermissionDenied, PtspError
 from engine.audit.exports import FORMATS
-from engine.audit.sla import duration_label, report_csv, report_svg, standard_label
+from engine.audit.sla import duration_label, standard_label
+from engine.audit.sla_render import report_csv, report_svg
 from engine.calendar import WIB
 from engine.model import KNOWN_LANES
 from engine.services.audit_reads import STATUSES, AuditFilter

@@ -17,10 +17,9 @@ from engine.audit.sla import (
     build_report,
     duration_label,
     percentile,
-    report_csv,
-    report_svg,
     standard_label,
 )
+from engine.audit.sla_render import report_csv, report_svg
 from engine.errors import InvalidInput
 
 SVG = "{http://www.w3.org/2000/svg}"

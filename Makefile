@@ -68,6 +68,8 @@ bench: venv
 	$(BIN)/python -m bench.task_list
 	$(BIN)/python -m bench.tick
 	$(BIN)/python -m bench.web_task_list
+	$(BIN)/python -m bench.audit_verify
+	$(BIN)/python -m bench.audit_export
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

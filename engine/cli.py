@@ -119,12 +119,71 @@ def db() -> None:
     """Database schema."""
 
 
+@command(db, "upgrade", with_json=False)
+def db_upgrade(ctx: click.Context) -> None:
+    """Create the schema or upgrade it to the newest migration (idempotent; safe from several nodes at once)."""
+    engine = _engine(ctx)
+    before = engine.schema_revision()
+    engine.init_db()
+    after = engine.schema_revision()
+    change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    click.echo(f"database {change} revision {after}: {engine.db.url.render_as_string(hide_password=True)}")
+
+
 @command(db, "init", with_json=False)
 def db_init(ctx: click.Context) -> None:
-    """Create or upgrade the schema (idempotent)."""
+    """The same as ``ptsp db upgrade`` (kept for existing scripts)."""
+    ctx.invoke(db_upgrade)
+
+
+@command(db, "current")
+def db_current(ctx: click.Context, as_json: bool) -> None:
+    """The schema revision of the database and the newest one this code knows."""
     engine = _engine(ctx)
-    engine.init_db()
-    click.echo(f"database ready: {engine.db.url.render_as_string(hide_password=True)}")
+    current, head = engine.schema_revision(), engine.schema_head()
+    if as_json:
+        _print_json({"current": current, "head": head, "up_to_date": current == head})
+        return
+    click.echo(f"current: {current or '(empty database)'}\nhead:    {head}")
+    if current != head:
+        click.echo("run `ptsp db upgrade` to bring the schema up to date")
+
+
+# ------------------------------------------------------------------- worker
+@command(main, "worker", with_json=False)
+@click.option(
+    "--max-sleep",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Longest sleep between two looks at the timer table (a safety net; new timers wake the worker).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="PTSP_LOG_FORMAT",
+    default="text",
+    show_default=True,
+)
+def worker(ctx: click.Context, max_sleep: float, log_format: str) -> None:
+    """Fire due timers as they fall due, until SIGTERM or SIGINT. Run any number of them on PostgreSQL."""
+    import signal
+
+    from .logs import configure
+    from .worker import TimerWorker
+
+    configure(log_format)
+    engine = _engine(ctx)
+    timer_worker = TimerWorker(engine, max_sleep=max_sleep)
+
+    def stop(signum: int, _frame: Any) -> None:
+        timer_worker.stopped.set()
+        timer_worker.waker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    timer_worker.run()
+    engine.close()
 
 
 # ------------------------------------------------------------------- deploy

@@ -89,6 +89,14 @@ class Engine:
         """Create or upgrade the schema to the newest migration (idempotent)."""
         schema.upgrade(self.db)
 
+    def schema_revision(self) -> str | None:
+        """The database's Alembic revision (None for an empty database)."""
+        return schema.current_revision(self.db)
+
+    def schema_head(self) -> str | None:
+        """The newest revision this code brings."""
+        return schema.head_revision(self.db)
+
     def close(self) -> None:
         self.db.dispose()
 

@@ -21,6 +21,7 @@ from ..audit.chain import GENESIS, event_hash
 from ..errors import Conflict, NotFound
 from ..runtime import Change, CompiledProcess
 from ..store.models import Event, Instance, TaskRow, TimerRow
+from ..store.signals import announce_timer
 
 CHANGED_MEANWHILE = "the application was changed by someone else meanwhile; reload and try again"
 
@@ -300,6 +301,7 @@ class Recorder:
             s.execute(_INSERT_TASKS, list(self.new_tasks.values()))
         if self.new_timers:
             s.execute(_INSERT_TIMERS, self.new_timers)
+            announce_timer(s, min(t["due_at"] for t in self.new_timers))
         if self.finished:
             s.execute(_FINISH_TASKS, self.finished)
         if self.breached:

@@ -10,11 +10,14 @@ instance row.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .signals import watch_commits
 
 DEFAULT_SQLITE_PATH = Path("var") / "ptsp.db"
 
@@ -77,6 +80,9 @@ class Database:
         # Commands run on this one: on SQLite its transactions begin IMMEDIATE.
         self.write_engine = self.engine.execution_options(ptsp_write=True)
         self.writer: sessionmaker[Session] = sessionmaker(self.write_engine, expire_on_commit=False)
+        # set after a commit that armed a timer: wakes a timer worker in this process
+        self.timers_changed = threading.Event()
+        watch_commits(self.engine, self.timers_changed)
 
     @property
     def dialect(self) -> str:

@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from .db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x70747370  # "ptsp"
 
 
 def alembic_config(database: Database) -> Config:
@@ -24,6 +26,9 @@ def alembic_config(database: Database) -> Config:
 def upgrade(database: Database, revision: str = "head") -> None:
     config = alembic_config(database)
     with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # several nodes may start at once: one migrates, the others wait and find it done
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -4,13 +4,12 @@ A command that arms a timer calls ``announce_timer`` inside its transaction.
 On PostgreSQL that is ``pg_notify('ptsp_timers', due)``: the server delivers it
 to every listening worker when (and only if) the transaction commits. For a
 worker in the same process (``ptsp serve`` on SQLite) the database object's
-``timers_changed`` event is set after the commit, through the connection's
-commit hook; a rolled-back command announces nothing.
+``timers_changed`` event is set by the unit of work after the commit; a
+rolled-back command announces nothing.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, event, text
@@ -18,6 +17,7 @@ from sqlalchemy import Connection, Engine, event, text
 CHANNEL = "ptsp_timers"
 _ARMED = "ptsp_timer_armed"
 _NOTIFY = text("SELECT pg_notify(:channel, :due)")
+SIGNAL_OPTION = "ptsp_timers_changed"  # execution option carrying the Database's threading.Event
 
 
 def announce_timer(connection: Connection, due: datetime) -> None:
@@ -26,14 +26,21 @@ def announce_timer(connection: Connection, due: datetime) -> None:
         connection.execute(_NOTIFY, {"channel": CHANNEL, "due": due.isoformat()})
 
 
-def watch_commits(engine: Engine, timers_changed: threading.Event) -> None:
-    """Set ``timers_changed`` after every commit that armed a timer."""
-
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Connection) -> None:
-        if connection.info.pop(_ARMED, False):
-            timers_changed.set()
+def forget_on_rollback(engine: Engine) -> None:
+    """A rolled-back command armed nothing: drop its mark from the pooled connection."""
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection: Connection) -> None:
         connection.info.pop(_ARMED, None)
+
+
+def after_commit(connection: Connection) -> None:
+    """Called once a command's transaction has committed: wake this process's worker if it armed a timer.
+
+    (SQLAlchemy's own ``commit`` event fires before the commit, when a woken
+    worker could still read the old state.)
+    """
+    if connection.info.pop(_ARMED, False):
+        signal = connection.get_execution_options().get(SIGNAL_OPTION)
+        if signal is not None:
+            signal.set()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict
+from .signals import after_commit
 
 log = logging.getLogger("ptsp.store")
 CHANGED = "the application was changed by someone else meanwhile; reload and try again"
@@ -64,6 +65,7 @@ class UnitOfWork:
             if "locked" in str(exc.orig).lower() or "serialize" in str(exc.orig).lower():
                 raise Conflict("the database is busy with a conflicting change; try again") from None
             raise
+        after_commit(self.connection)
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

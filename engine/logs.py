@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 
 # attributes every LogRecord has; anything else came from ``extra=``
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# SpiffWorkflow logs every task state change at INFO, with the task's data: far
+# too much for production logs (and costly); Alembic announces its dialect.
+QUIET = ("spiff", "alembic")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 
 
@@ -28,12 +31,23 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "process": record.process,
         }
+        if record.name == "gunicorn.access" and isinstance(record.args, dict):
+            entry.update(_access_fields(record.args))
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value if isinstance(value, str | int | float | bool | type(None)) else str(value)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def _access_fields(atoms: dict) -> dict:
+    """gunicorn hands its access-log atoms over as the record's args: keep the useful ones as fields."""
+    fields = {"remote": atoms.get("h"), "method": atoms.get("m"), "path": atoms.get("U")}
+    for key, atom in (("status", "s"), ("bytes", "B"), ("ms", "M")):
+        value = atoms.get(atom)
+        fields[key] = int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
+    return fields
 
 
 def log_format() -> str:
@@ -50,6 +64,8 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or os.environ.get("PTSP_LOG_LEVEL", "INFO")).upper())
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def logging_dict(fmt: str | None = None, level: str | None = None) -> dict:
@@ -64,6 +80,7 @@ def logging_dict(fmt: str | None = None, level: str | None = None) -> dict:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "ptsp"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
+            **{name: {"level": "WARNING"} for name in QUIET},
             "gunicorn.error": {"handlers": ["stderr"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["stderr"], "level": level, "propagate": False},
         },

@@ -32,6 +32,9 @@ import logging
 import os
 import select
 import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from .facade import Engine
@@ -74,8 +77,9 @@ class LocalWaker:
 class PostgresWaker:
     """LISTENs on ``ptsp_timers`` on a connection of its own; reconnects when it drops."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, now: Callable[[], datetime]) -> None:
         self.url = url
+        self.now = now
         self.connection = None
         self._stop_r, self._stop_w = os.pipe()
 
@@ -92,14 +96,23 @@ class PostgresWaker:
             self.connection = None
             self._connect()
             return
-        readable, _, _ = select.select([self.connection.fileno(), self._stop_r], [], [], max(timeout, 0))
-        if self.connection.fileno() in readable:
+        # Each NOTIFY carries the new deadline. One later than the moment this
+        # worker already means to wake cannot change its plan: keep sleeping
+        # rather than read the table again (every command arms a timer, and
+        # every worker hears it).
+        deadline = time.monotonic() + max(timeout, 0)
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection.fileno(), self._stop_r], [], [], left)
+            if self._stop_r in readable or not readable:
+                return
             try:
-                for _ in self.connection.notifies(timeout=0):
-                    pass
+                payloads = [n.payload for n in self.connection.notifies(timeout=0)]
             except Exception:
                 self.close()
                 raise
+            wake_at = self.now() + timedelta(seconds=deadline - time.monotonic())
+            if any(_earlier(payload, wake_at) for payload in payloads):
+                return
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -115,7 +128,7 @@ class PostgresWaker:
 def waker_for(engine: Engine, *, same_process_only: bool) -> Waker:
     if engine.db.dialect == "postgresql":
         url = engine.db.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresWaker(url)
+        return PostgresWaker(url, engine.ctx.clock.now)
     return LocalWaker(engine, poll=None if same_process_only else 1.0)
 
 
@@ -164,7 +177,7 @@ class TimerWorker:
 
     def run(self) -> None:
         backoff = 0.5
-        log.info("timer worker started", extra={"pid": os.getpid()})
+        log.info("timer worker started")
         while not self.stopped.is_set():
             try:
                 pause = self.run_once()
@@ -189,6 +202,14 @@ class TimerWorker:
         self.waker.stop()
         if self.thread is not None:
             self.thread.join(10)
+
+
+def _earlier(payload: str, wake_at: datetime) -> bool:
+    try:
+        due = datetime.fromisoformat(payload)
+    except ValueError:
+        return True  # not ours to judge: look at the table
+    return due.tzinfo is None or due < wake_at
 
 
 def _short(exc: BaseException) -> str:

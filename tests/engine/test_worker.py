@@ -138,6 +138,41 @@ def test_a_listening_worker_comes_back_after_its_connection_is_cut(postgres_url:
         commands.close()
 
 
+@pytest.mark.postgres
+def test_a_later_deadline_does_not_make_workers_read_again(
+    postgres_url: str, ptsp_xml: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command arms a timer and every worker hears it; only an earlier deadline changes a plan."""
+    from ..conftest import _truncate_postgres
+
+    _truncate_postgres(postgres_url)
+    commands = make_engine(postgres_url, fast_standards(ptsp_xml, 5))
+    worker_engine = Engine(postgres_url)
+    reads = {"n": 0}
+    real = worker_engine.next_timer_due
+
+    def counted():
+        reads["n"] += 1
+        return real()
+
+    monkeypatch.setattr(worker_engine, "next_timer_due", counted)
+    worker = TimerWorker(worker_engine, max_sleep=60).start()
+    try:
+        first = Application(commands)  # due in 5 s: the worker plans to wake then
+        assert wait_for(lambda: reads["n"] >= 2, 3)
+        time.sleep(0.3)
+        before = reads["n"]
+        for _ in range(5):
+            Application(commands)  # each due later than the first
+        time.sleep(0.5)
+        assert reads["n"] == before
+        assert wait_for(lambda: breaches(commands, first.id), timeout=10)
+    finally:
+        worker.stop()
+        worker_engine.close()
+        commands.close()
+
+
 def test_stop_interrupts_a_long_sleep(engine: Engine) -> None:
     worker = TimerWorker(engine, max_sleep=3600).start()
     time.sleep(0.2)
@@ -210,3 +245,11 @@ def test_json_logs_keep_tracebacks() -> None:
 
 def test_threads_are_not_left_behind() -> None:
     assert not [t for t in threading.enumerate() if t.name == "ptsp-timers" and t.is_alive()]
+
+
+def test_gunicorn_access_lines_become_fields() -> None:
+    atoms = {"h": "127.0.0.1", "m": "POST", "U": "/api/v1/tasks/x/complete", "s": "200", "B": "42", "M": 17}
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(h)s %(m)s", (atoms,), None)
+    entry = json.loads(JsonFormatter().format(record))
+    wanted = {"method": "POST", "status": 200, "ms": 17, "bytes": 42, "path": "/api/v1/tasks/x/complete"}
+    assert {k: entry.get(k) for k in wanted} == wanted

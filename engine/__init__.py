@@ -12,6 +12,7 @@ from .errors import (
     PermissionDenied,
     Problem,
     PtspError,
+    TooManyAttempts,
 )
 from .facade import Engine
 
@@ -25,4 +26,5 @@ __all__ = [
     "PermissionDenied",
     "Problem",
     "PtspError",
+    "TooManyAttempts",
 ]

@@ -103,6 +103,20 @@ class DefinitionInvalid(PtspError):
         super().__init__(f"diagram rejected: {first}{more}")
 
 
+class TooManyAttempts(PtspError):
+    """Too many failed logins (or sign-ups) lately: refused without looking at the password.
+
+    ``retry_after`` is the number of seconds until the oldest counted attempt
+    leaves the window and one more attempt is allowed.
+    """
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ExpressionError(PtspError):
     """An expression in a diagram cannot be parsed or evaluated."""
 

@@ -40,6 +40,8 @@ from .services import audit_reads, auditing, deploying, instances, overview, que
 from .services.audit_reads import AuditFilter, AuditRow
 from .services.auditing import VerifyReport
 from .services.context import Actor, Context, actor, require_auditor, require_report_reader
+from .services.health import check as check_health
+from .services.throttle import DEFAULT_POLICY, Policy, begin_login, begin_signup, login_succeeded
 from .store import schema
 from .store.db import Database
 from .store.models import Definition
@@ -49,6 +51,7 @@ from .views import (
     CompleteResult,
     DeployResult,
     EventInfo,
+    Health,
     InstanceInfo,
     LaneCount,
     ReplayView,
@@ -421,3 +424,42 @@ class Engine:
             ids = list(ids)
         url = self.db.url.render_as_string(hide_password=False)
         return auditing.verify_in_processes(url, ids, jobs)
+
+    # -- rate-limited logins and sign-ups, health ----------------------------------------------
+    def log_in(
+        self, login: str, password: str, *, address: str | None, policy: Policy | None = None
+    ) -> UserInfo | None:
+        """``authenticate`` under the rate limits kept in the database (shared by every web worker).
+
+        Raises ``TooManyAttempts`` while the login name or the client ``address``
+        has too many recent failures, even for the right password; a success
+        clears the login's failures.
+        """
+        with self._write() as uow:
+            begin_login(uow, self.ctx, policy or DEFAULT_POLICY, login, address)
+            uow.commit()
+        info = self.authenticate(login, password)
+        if info is not None:
+            with self._write() as uow:
+                login_succeeded(uow, info.login)
+                uow.commit()
+        return info
+
+    def sign_up(
+        self,
+        login: str,
+        password: str,
+        *,
+        name: str,
+        address: str | None,
+        policy: Policy | None = None,
+    ) -> UserInfo:
+        """``register_applicant`` under the per-address sign-up limit (refused sign-ups count too)."""
+        with self._write() as uow:
+            begin_signup(uow, self.ctx, policy or DEFAULT_POLICY, login, address)
+            uow.commit()
+        return self.register_applicant(login, password, name=name)
+
+    def health(self) -> Health:
+        """Whether the database answers (one cheap query) and its schema revision; never raises."""
+        return check_health(self.db)

@@ -261,3 +261,17 @@ class ReplayView:
     events: tuple[EventInfo, ...]
     frame: Any  # engine.audit.replay.Frame
     failure: Any | None  # engine.services.auditing.Failure when the history does not verify
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether the database answers, and the schema revision it is at (``/healthz``)."""
+
+    ok: bool
+    database: str  # "ok", or a short reason without detail (the endpoint is public)
+    schema: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.ok:
+            return {"status": "error", "database": self.database}
+        return {"status": "ok", "database": self.database, "schema": self.schema}

@@ -1,10 +1,19 @@
-"""Logging in and out, applicants signing up, choosing the language."""
+"""Logging in and out, applicants signing up, choosing the language.
+
+Logins and sign-ups are rate-limited by the engine (the counts live in the
+database, shared by every worker): while a limit holds the page answers 429
+with ``Retry-After``, even to the right password. The client address is
+``request.remote_addr``; behind a reverse proxy set ``PTSP_PROXY_FIX``.
+"""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -13,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from engine import Conflict, InvalidInput, NotFound
+from engine import Conflict, InvalidInput, NotFound, TooManyAttempts
 from engine.model import APPLICANT_LANE, AUDITOR
 from engine.services.context import REPORT_LANES
 from engine.views import UserInfo
@@ -117,6 +126,27 @@ class RegisterForm(FlaskForm):
     )
 
 
+def _client_address() -> str | None:
+    """The client's address: the peer, or what ``PTSP_PROXY_FIX`` took from the trusted proxies."""
+    return request.remote_addr
+
+
+def _throttle():
+    return current_app.extensions["ptsp_throttle"]
+
+
+def _refused(template: str, form: FlaskForm, refused: TooManyAttempts, message: str):
+    """The form again with the reason it was refused, as 429 with Retry-After."""
+    body = render_template(template, form=form, refused=message)
+    return body, 429, {"Retry-After": str(refused.retry_after)}
+
+
+def _wait(refused: TooManyAttempts) -> str:
+    """The wait in whole minutes, rounded up, in the UI's language ("15 menit", "60 menit")."""
+    minutes = max(1, math.ceil(refused.retry_after / 60))
+    return format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=10_000, add_direction=False)
+
+
 def _safe_next(target: str | None) -> str | None:
     """Only a path on this site (no scheme, no host) may be a redirect target."""
     if not target or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
@@ -133,7 +163,13 @@ def login():
         return redirect(url_for("views.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        info = engine().authenticate(form.login.data.strip().lower(), form.password.data)
+        try:
+            info = engine().log_in(
+                form.login.data.strip().lower(), form.password.data, address=_client_address(), policy=_throttle()
+            )
+        except TooManyAttempts as refused:
+            message = _("Too many failed attempts to log in. Try again in %(time)s.", time=_wait(refused))
+            return _refused("login.html", form, refused, message)
         if info is None:
             form.password.errors.append(_("Wrong username or password."))
         else:
@@ -158,7 +194,18 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            info = engine().register_applicant(form.login.data, form.password.data, name=form.name.data.strip())
+            info = engine().sign_up(
+                form.login.data,
+                form.password.data,
+                name=form.name.data.strip(),
+                address=_client_address(),
+                policy=_throttle(),
+            )
+        except TooManyAttempts as refused:
+            message = _(
+                "Too many accounts have been created from this address. Try again in %(time)s.", time=_wait(refused)
+            )
+            return _refused("register.html", form, refused, message)
         except Conflict:
             form.login.errors.append(_("This username is taken."))
         except InvalidInput:

@@ -182,3 +182,24 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class LoginAttempt(Base):
+    """A failed login or a sign-up, kept for a day: the rate limits every web worker shares.
+
+    ``login`` is empty when the name given could not be a login at all; such
+    attempts count against the address only.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_login", "kind", "login", "at"),
+        Index("ix_login_attempts_address", "kind", "address", "at"),
+        Index("ix_login_attempts_at", "at"),  # pruning
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # login_failed | signup
+    login: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

@@ -4,18 +4,28 @@ The scene: ``warga`` filed application A (now at step 2, a PTSP task) and
 application B (at step 1, warga's own task). ``warga2`` is another applicant;
 ``inspektorat`` is an auditor (no lane: reads everything, changes nothing).
 Each route is asked by everyone; the expected status is written out in full.
+Every route of the app (rule and method) must appear in a matrix below:
+``test_every_route_is_in_a_matrix`` fails naming any that does not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from flask import Flask
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from engine import Engine, PermissionDenied
 
+from ..conftest import password_of
 from ..helpers import Application, fingerprint, valid_data
 
 USERS = ["anon", "warga", "warga2", "ptsp", "kepala", "kasubag", "kasi", "inspektorat"]
+EVERYONE = dict.fromkeys(USERS, 200)
 LOGIN = 302  # sent to the login page
+NO_TOKEN = 401
 AUDITORS_ONLY = {u: 403 for u in USERS[1:-1]} | {"anon": LOGIN, "inspektorat": 200}
 REPORT_READERS = AUDITORS_ONLY | {"kepala": 200}
 
@@ -38,11 +48,12 @@ def scene(engine: Engine, browser, auditor):
     }
 
 
-def statuses(scene: dict, method: str, path: str, data: dict | None = None) -> dict[str, int]:
+def statuses(scene: dict, method: str, path: str, data: Callable[[dict], dict] | None = None) -> dict[str, int]:
+    """Each user in the order of ``USERS`` (a POST that succeeds changes what later users meet)."""
     out = {}
     for user, client in scene["clients"].items():
         url = path.format(**scene)
-        response = client.get(url) if method == "GET" else client.post(url, data or {})
+        response = client.get(url) if method == "GET" else client.post(url, data(scene) if data else {})
         out[user] = response.status_code
     return out
 
@@ -128,12 +139,58 @@ PAGES = [
     ("GET", "/laporan/sla?dari=2026-11-01&sampai=2026-11-30", REPORT_READERS),
     ("GET", "/laporan/sla.svg", REPORT_READERS),
     ("GET", "/laporan/sla.csv", REPORT_READERS),
+    # public: the style sheet and script, and the load balancer's health check
+    ("GET", "/static/app.css", EVERYONE),
+    ("GET", "/static/app.js", EVERYONE),
+    ("GET", "/static/tidak-ada.css", dict.fromkeys(USERS, 404)),
+    ("GET", "/healthz", EVERYONE),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), PAGES, ids=[f"{m} {p}" for m, p, _ in PAGES])
 def test_pages(scene: dict, method: str, path: str, expected: dict[str, int]) -> None:
     assert statuses(scene, method, path) == expected
+
+
+def _sign_up(_scene: dict) -> dict:
+    return {"name": "Ani Wijaya", "login": "ani", "password": "kata-sandi-ani", "confirm": "kata-sandi-ani"}
+
+
+NOT_FOUND_BUT = {u: 404 for u in USERS[1:]}  # a task is "not found" for whoever may not see it
+
+# Forms the pages post (with a valid CSRF token and valid data), in the order of USERS.
+POSTS: list[tuple[str, str, dict[str, int], Callable[[dict], dict] | None]] = [
+    # logged-in users are sent home; the visitor logs in / signs up
+    ("POST", "/masuk", dict.fromkeys(USERS, 302), lambda _s: {"login": "warga", "password": password_of("warga")}),
+    ("POST", "/daftar", dict.fromkeys(USERS, 302), _sign_up),
+    ("POST", "/keluar", dict.fromkeys(USERS, 302), None),
+    ("POST", "/bahasa", dict.fromkeys(USERS, 302), lambda _s: {"lang": "en"}),
+    (
+        "POST",
+        "/tugas/{ptsp_task}",
+        NOT_FOUND_BUT | {"anon": LOGIN, "ptsp": 302},
+        lambda s: valid_data(s["engine"], s["ptsp_task"]),
+    ),
+    (
+        "POST",
+        "/tugas/{warga_task}",
+        NOT_FOUND_BUT | {"anon": LOGIN, "warga": 302},
+        lambda s: valid_data(s["engine"], s["warga_task"]),
+    ),
+    ("POST", "/tugas/tidak-ada", NOT_FOUND_BUT | {"anon": LOGIN}, None),
+    (
+        "POST",
+        "/permohonan/baru",
+        {"anon": LOGIN, "warga": 302, "warga2": 302}
+        | {u: 403 for u in ["ptsp", "kepala", "kasubag", "kasi", "inspektorat"]},
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "expected", "data"), POSTS, ids=[f"{m} {p}" for m, p, _, _ in POSTS])
+def test_posts(scene: dict, method: str, path: str, expected: dict[str, int], data) -> None:
+    assert statuses(scene, method, path, data) == expected
 
 
 def test_completing_a_task_only_by_its_lane(scene: dict) -> None:
@@ -180,41 +237,105 @@ def test_an_auditor_changes_nothing_through_the_pages_or_the_api(scene: dict, ap
 
 
 API = [
-    ("GET", "/api/v1/tasks", {u: 200 for u in USERS[1:]}),
+    ("GET", "/api/v1/openapi.json", EVERYONE),  # the API's description is public
+    ("GET", "/api/v1/tasks", {"anon": NO_TOKEN} | {u: 200 for u in USERS[1:]}),
     (
         "GET",
         "/api/v1/tasks/{ptsp_task}",
-        {"warga": 404, "warga2": 404, "ptsp": 200, "kepala": 404, "kasubag": 404, "kasi": 404, "inspektorat": 404},
+        {
+            "anon": NO_TOKEN,
+            "warga": 404,
+            "warga2": 404,
+            "ptsp": 200,
+            "kepala": 404,
+            "kasubag": 404,
+            "kasi": 404,
+            "inspektorat": 404,
+        },
     ),
     (
         "GET",
         "/api/v1/tasks/{warga_task}",
-        {"warga": 200, "warga2": 404, "ptsp": 404, "kepala": 404, "kasubag": 404, "kasi": 404, "inspektorat": 404},
+        {
+            "anon": NO_TOKEN,
+            "warga": 200,
+            "warga2": 404,
+            "ptsp": 404,
+            "kepala": 404,
+            "kasubag": 404,
+            "kasi": 404,
+            "inspektorat": 404,
+        },
     ),
     (
         "GET",
         "/api/v1/instances/{a}",
-        {"warga": 200, "warga2": 404, "ptsp": 200, "kepala": 200, "kasubag": 200, "kasi": 200, "inspektorat": 200},
+        {
+            "anon": NO_TOKEN,
+            "warga": 200,
+            "warga2": 404,
+            "ptsp": 200,
+            "kepala": 200,
+            "kasubag": 200,
+            "kasi": 200,
+            "inspektorat": 200,
+        },
     ),
     (
         "GET",
         "/api/v1/instances/{a}/history",
-        {"warga": 200, "warga2": 404, "ptsp": 200, "kepala": 200, "kasubag": 200, "kasi": 200, "inspektorat": 200},
+        {
+            "anon": NO_TOKEN,
+            "warga": 200,
+            "warga2": 404,
+            "ptsp": 200,
+            "kepala": 200,
+            "kasubag": 200,
+            "kasi": 200,
+            "inspektorat": 200,
+        },
     ),
     (
         "GET",
         "/api/v1/instances/{a}/diagram.svg",
-        {"warga": 200, "warga2": 404, "ptsp": 200, "kepala": 200, "kasubag": 200, "kasi": 200, "inspektorat": 200},
+        {
+            "anon": NO_TOKEN,
+            "warga": 200,
+            "warga2": 404,
+            "ptsp": 200,
+            "kepala": 200,
+            "kasubag": 200,
+            "kasi": 200,
+            "inspektorat": 200,
+        },
     ),
     (
         "POST",
         "/api/v1/instances",
-        {"warga": 201, "warga2": 201, "ptsp": 403, "kepala": 403, "kasubag": 403, "kasi": 403, "inspektorat": 403},
+        {
+            "anon": NO_TOKEN,
+            "warga": 201,
+            "warga2": 201,
+            "ptsp": 403,
+            "kepala": 403,
+            "kasubag": 403,
+            "kasi": 403,
+            "inspektorat": 403,
+        },
     ),
     (
         "POST",
         "/api/v1/tasks/{warga_task}/complete",
-        {"warga2": 403, "ptsp": 403, "kepala": 403, "kasubag": 403, "kasi": 403, "warga": 422, "inspektorat": 403},
+        {
+            "anon": NO_TOKEN,
+            "warga2": 403,
+            "ptsp": 403,
+            "kepala": 403,
+            "kasubag": 403,
+            "kasi": 403,
+            "warga": 422,
+            "inspektorat": 403,
+        },
     ),
 ]
 
@@ -223,16 +344,56 @@ API = [
 def test_api(scene: dict, app, method: str, path: str, expected: dict[str, int]) -> None:
     client = app.test_client()
     url = path.format(**scene)
-    anonymous = client.get(url) if method == "GET" else client.post(url, json={"data": {}})
-    assert anonymous.status_code == 401
-    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     got = {}
     for user in expected:
-        headers = {"Authorization": f"Bearer {scene['tokens'][user]}"}
+        headers = {} if user == "anon" else {"Authorization": f"Bearer {scene['tokens'][user]}"}
         response = (
             client.get(url, headers=headers)
             if method == "GET"
             else client.post(url, headers=headers, json={"data": {}})
         )
         got[user] = response.status_code
+        if response.status_code == 401:
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert got == expected
+
+
+# ------------------------------------------------------------ completeness
+# Stand-ins for the scene's values: enough for the URL map to tell which rule a path is.
+PLACEHOLDERS = {"a": 1, "b": 2, "ptsp_task": "tugas-a", "warga_task": "tugas-b"}
+
+
+def uncovered_routes(app: Flask, matrices: list[list[tuple[Any, ...]]]) -> list[str]:
+    """Each rule and method of ``app`` that no matrix entry reaches, as ``METHOD rule (endpoint)``."""
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for matrix in matrices:
+        for method, path, *_ in matrix:
+            try:
+                rule, _args = adapter.match(path.format(**PLACEHOLDERS).split("?")[0], method, return_rule=True)
+            except (NotFound, MethodNotAllowed):
+                continue  # a path no route takes covers nothing
+            covered.add((method, rule.rule))
+    missing = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (method, rule.rule) not in covered:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    return missing
+
+
+MATRICES = [PAGES, POSTS, API]
+
+
+def test_every_route_is_in_a_matrix(app: Flask) -> None:
+    """A new route must say who may use it: add it to PAGES, POSTS or API above."""
+    assert uncovered_routes(app, MATRICES) == []
+
+
+def test_a_route_outside_the_matrices_is_named(app: Flask) -> None:
+    app.add_url_rule("/rahasia", "rahasia", lambda: "", methods=["GET", "POST"])
+    assert uncovered_routes(app, MATRICES) == ["GET /rahasia (rahasia)", "POST /rahasia (rahasia)"]
+    assert uncovered_routes(app, [[("GET", "/masuk", {})]])[:2] == [
+        "GET /static/<path:filename> (static)",
+        "POST /masuk (auth.login)",
+    ]

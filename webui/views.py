@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from engine import Conflict, FormInvalid, NotFound, PermissionDenied, PtspError
 from engine.model import APPLICANT_LANE, KNOWN_LANES
@@ -220,6 +222,11 @@ API_ERRORS = {
     404: ("not_found", "no such resource"),
     405: ("method_not_allowed", "this resource does not accept that method"),
     500: ("internal_error", "the server failed; nothing was changed"),
+    503: (
+        "unavailable",
+        "the database cannot be reached; try again shortly (read a task again before completing it once more: "
+        "a completion sent as the database went away may have been recorded)",
+    ),
 }
 
 
@@ -264,6 +271,24 @@ def bad_request(_error):
 @bp.app_errorhandler(500)
 def server_error(_error):
     return _error_page(500, _("Something went wrong on our side; nothing was changed. Please try again."))
+
+
+@bp.app_errorhandler(DBAPIError)
+def database_unavailable(error: DBAPIError):
+    """The database is restarting or unreachable: a clean 503 that says to try again, never a 500."""
+    if not error.connection_invalidated and not isinstance(error, OperationalError | InterfaceError):
+        raise error  # a real bug: the 500 handler logs it
+    current_app.logger.warning("database unavailable: %s", str(error.orig).strip().splitlines()[0][:200])
+    response = _error_page(
+        503,
+        _(
+            "The database cannot be reached right now. Please try again in a moment; "
+            "if you were completing a task, open it again to see whether it was recorded."
+        ),
+    )
+    response = make_response(response)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def init_app(app: Flask) -> None:

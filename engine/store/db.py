@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from .signals import SIGNAL_OPTION, forget_on_rollback
+from .signals import SIGNAL_OPTION
 
 DEFAULT_SQLITE_PATH = Path("var") / "ptsp.db"
 
@@ -79,7 +79,6 @@ class Database:
         self.reader: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
         # set after a commit that armed a timer: wakes a timer worker in this process
         self.timers_changed = threading.Event()
-        forget_on_rollback(self.engine)
         # Commands run on this one: on SQLite its transactions begin IMMEDIATE.
         self.write_engine = self.engine.execution_options(ptsp_write=True, **{SIGNAL_OPTION: self.timers_changed})
         self.writer: sessionmaker[Session] = sessionmaker(self.write_engine, expire_on_commit=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, text
 
 CHANNEL = "ptsp_timers"
 _ARMED = "ptsp_timer_armed"
@@ -21,17 +21,11 @@ SIGNAL_OPTION = "ptsp_timers_changed"  # execution option carrying the Database'
 
 
 def announce_timer(connection: Connection, due: datetime) -> None:
-    connection.info[_ARMED] = True
+    # on the Connection object, which lives for one command (``connection.info``
+    # would outlive it in the pool, and cannot be read once the connection broke)
+    setattr(connection, _ARMED, True)
     if connection.dialect.name == "postgresql":
         connection.execute(_NOTIFY, {"channel": CHANNEL, "due": due.isoformat()})
-
-
-def forget_on_rollback(engine: Engine) -> None:
-    """A rolled-back command armed nothing: drop its mark from the pooled connection."""
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection: Connection) -> None:
-        connection.info.pop(_ARMED, None)
 
 
 def after_commit(connection: Connection) -> None:
@@ -40,7 +34,8 @@ def after_commit(connection: Connection) -> None:
     (SQLAlchemy's own ``commit`` event fires before the commit, when a woken
     worker could still read the old state.)
     """
-    if connection.info.pop(_ARMED, False):
+    if getattr(connection, _ARMED, False):
+        setattr(connection, _ARMED, False)
         signal = connection.get_execution_options().get(SIGNAL_OPTION)
         if signal is not None:
             signal.set()

@@ -348,7 +348,7 @@ class Engine:
             model = self.ctx.compiled(session.connection(), found.definition_id).model
             info = queries.instance_info(session, found, user, model)
             events = queries.history(session, found, user)
-            report = auditing.verify(session.connection(), self.ctx, [found.id])
+            report = auditing.verify(self.db.engine, self.ctx, [found.id])
         at = frame(model, events, len(events) if position is None else position)
         return ReplayView(info, tuple(events), at, report.failures[0] if report.failures else None)
 
@@ -420,7 +420,7 @@ class Engine:
             else:
                 ids = [instances.find_instance(session, ref).id for ref in applications]
             if jobs == 1:
-                return auditing.verify(connection, self.ctx, ids)
+                return auditing.verify(self.db.engine, self.ctx, ids)
             ids = list(ids)
         url = self.db.url.render_as_string(hide_password=False)
         return auditing.verify_in_processes(url, ids, jobs)

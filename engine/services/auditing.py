@@ -10,10 +10,11 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from ..audit.chain import verify_chain
 from ..audit.reexecute import StoredInstance, reexecute
@@ -163,15 +164,34 @@ def verify_one(
     return None
 
 
-def verify(connection: Connection, ctx: Context, ids: Iterable[int]) -> VerifyReport:
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A transaction whose reads all see one moment, for checking a batch of a live system.
+
+    At PostgreSQL's default READ COMMITTED each statement sees the latest
+    commits, so a command (or a timer worker) committing between the read of
+    the events and the read of the task list would look like tampering. A
+    REPEATABLE READ transaction reads one snapshot; SQLite's read transaction
+    is one already.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            yield connection
+
+
+def verify(engine: Engine, ctx: Context, ids: Iterable[int]) -> VerifyReport:
     checked, failures, batch = 0, [], []
     for instance_id in ids:
         batch.append(instance_id)
         if len(batch) == BATCH:
-            failures += verify_batch(connection, ctx, batch)
+            with snapshot(engine) as connection:
+                failures += verify_batch(connection, ctx, batch)
             checked, batch = checked + len(batch), []
     if batch:
-        failures += verify_batch(connection, ctx, batch)
+        with snapshot(engine) as connection:
+            failures += verify_batch(connection, ctx, batch)
         checked += len(batch)
     return VerifyReport(checked, tuple(failures))
 
@@ -188,8 +208,8 @@ def _start_worker(url: str) -> None:
 
 def _verify_in_worker(ids: list[int]) -> list[Failure]:
     engine = _WORKER["engine"]
-    with engine.db.reader() as session:
-        return verify_batch(session.connection(), engine.ctx, ids)
+    with snapshot(engine.db.engine) as connection:
+        return verify_batch(connection, engine.ctx, ids)
 
 
 def verify_in_processes(url: str, ids: list[int], jobs: int) -> VerifyReport:

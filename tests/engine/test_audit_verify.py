@@ -147,3 +147,29 @@ def test_a_verify_of_an_unknown_application_is_refused(engine: Engine, clock) ->
 
     with pytest.raises(NotFound, match="PTSP/2026/999999"):
         engine.audit_verify(["PTSP/2026/999999"])
+
+
+def test_verify_reads_one_snapshot_while_timers_fire(
+    engine: Engine, db_url: str, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A breach committed by a timer worker between two of verify's reads is not tampering."""
+    from engine.services import auditing
+
+    app = Application(engine)
+    clock.shift(timedelta(minutes=16))  # step 1's timer is due; nobody has fired it yet
+    worker = Engine(db_url)
+    real = auditing._grouped
+    fired = []
+
+    def grouped_then_fire(rows):
+        out = real(rows)
+        if not fired:  # the events have been read: now the worker commits the breach
+            fired.append(worker.tick().fired)
+        return out
+
+    monkeypatch.setattr(auditing, "_grouped", grouped_then_fire)
+    report = engine.audit_verify([app.id])
+    worker.close()
+    assert fired == [1]
+    assert report.ok, report.as_dict()
+    assert engine.audit_verify([app.id]).ok  # and afterwards, with the breach

@@ -8,7 +8,7 @@ export PTSP_DATABASE_URL ?= sqlite:///var/ptsp.db
 NODE_STAMP := tools/bpmn-js/node_modules/.installed
 CATALOGS   := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: venv node-deps catalogs translations run demo test test-postgres lint format bench clean
+.PHONY: venv node-deps catalogs translations run demo cluster test test-postgres lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ run: venv catalogs
 demo: venv
 	$(BIN)/ptsp demo
 
+## A multi-node PTSP on this machine: private PostgreSQL, gunicorn (4 workers), 2 timer workers; Ctrl-C stops.
+cluster: venv catalogs
+	$(BIN)/python -m deploy.cluster up --web-workers 4 --timer-workers 2 --port 8800
+
 ## Run the whole test suite (PostgreSQL tests run when PTSP_TEST_POSTGRES_URL is set).
 test: venv node-deps catalogs
 	$(BIN)/pytest
@@ -55,12 +59,12 @@ test-postgres: venv
 	PTSP_TEST_POSTGRES_URL=$${PTSP_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m postgres
 
 lint: venv
-	$(BIN)/ruff check engine webui tests bench
-	$(BIN)/ruff format --check engine webui tests bench
+	$(BIN)/ruff check engine webui tests bench deploy
+	$(BIN)/ruff format --check engine webui tests bench deploy
 
 format: venv
-	$(BIN)/ruff format engine webui tests bench
-	$(BIN)/ruff check --fix engine webui tests bench
+	$(BIN)/ruff format engine webui tests bench deploy
+	$(BIN)/ruff check --fix engine webui tests bench deploy
 
 ## Benchmarks print ratios against a baseline measured in the same run.
 bench: venv
@@ -70,6 +74,7 @@ bench: venv
 	$(BIN)/python -m bench.web_task_list
 	$(BIN)/python -m bench.audit_verify
 	$(BIN)/python -m bench.audit_export
+	$(BIN)/python -m bench.http_throughput
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -33,7 +33,7 @@ def check(database: Database) -> Health:
         log.warning("health check: the database failed: %s", exc)
         return Health(False, f"error ({_name(exc)})")
     if revision is None:
-        return Health(False, "no schema (run ptsp db init)")
+        return Health(False, "no schema (run ptsp db upgrade)")
     return Health(True, "ok", revision)
 
 

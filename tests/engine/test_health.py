@@ -46,4 +46,4 @@ def test_a_database_without_schema(tmp_path: Path) -> None:
         health = engine.health()
     finally:
         engine.close()
-    assert health.as_dict() == {"status": "error", "database": "no schema (run ptsp db init)"}
+    assert health.as_dict() == {"status": "error", "database": "no schema (run ptsp db upgrade)"}

@@ -32,5 +32,5 @@ def _run(connection) -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("offline migrations are not supported; run `ptsp db init`")
+    raise SystemExit("offline migrations are not supported; run `ptsp db upgrade`")
 run_migrations_online()

@@ -1,0 +1,1 @@
+"""Bringing up a multi-node PTSP on one machine: PostgreSQL, gunicorn, timer workers."""

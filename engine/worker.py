@@ -13,7 +13,7 @@ PostgreSQL every worker LISTENs on the ``ptsp_timers`` channel, which a
 command NOTIFYs when it commits a timer; in one process (SQLite) the database
 object's ``timers_changed`` event does the same. Only a separate worker
 process on SQLite, which cannot be told, re-reads the earliest deadline every
-``sqlite_poll`` seconds. ``max_sleep`` bounds every sleep as a safety net (a
+second. ``max_sleep`` bounds every sleep as a safety net (a
 notification lost while the listening connection was being re-established);
 it is not what makes a timer fire on time.
 

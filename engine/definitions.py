@@ -15,7 +15,7 @@ import hashlib
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -28,6 +28,7 @@ from .model import (
     APPLICANT_LANE,
     FIELD_TYPES,
     KNOWN_LANES,
+    SERVICE_FIELD,
     EnumValue,
     FlowDef,
     Form,
@@ -103,6 +104,19 @@ REFUSED_INSIDE_ACTIVITIES = {
     "standardLoopCharacteristics": "loop tasks are not supported; model the loop with a gateway",
     "ioSpecification": "task input/output specifications are not supported; use form fields and data objects",
 }
+# What may sit inside camunda:formData and camunda:properties: form fields and their parts.
+ALLOWED_INSIDE_EXTENSIONS = {
+    (CAMUNDA, name) for name in ("formField", "validation", "constraint", "value", "properties", "property")
+}
+# Elements whose content is text (an expression, a value, prose); the schema would allow any element inside.
+TEXT_ONLY = {"documentation", "text", "conditionExpression", "timeDuration", "timeDate", "timeCycle"}
+DECIDING = {"exclusiveGateway", "inclusiveGateway"}
+# The columns that keep element ids and names (tasks, events, definitions) hold this much.
+MAX_ID, MAX_NAME, MAX_SERVICE_NAME = 200, 400, 200
+# SpiffWorkflow parses and predicts a process recursively: a bound keeps it well inside Python's stack.
+MAX_FLOW_NODES = 300
+# Flow nodes SpiffWorkflow lets branch; every other one continues along at most one flow.
+BRANCHING = {"startEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway"}
 LONGEST_TIMER_YEARS = 100
 NUMERIC_CONSTRAINTS = {"minlength", "maxlength", "min", "max"}
 MUTU_BAKU_KEYS = {"persyaratan": "persyaratan", "waktu": "waktu", "output": "output"}
@@ -132,6 +146,23 @@ def _label(el: etree._Element) -> str | None:
     if ident and name:
         return f'{ident} "{name}"'
     return ident or name
+
+
+def _prefixed(el: etree._Element) -> str:
+    prefixes = {BPMN: "bpmn:", CAMUNDA: "camunda:", BPMNDI: "bpmndi:"}
+    namespace = _ns(el)
+    return prefixes.get(namespace or "", f"{{{namespace}}}" if namespace else "") + _local(el)
+
+
+def _label_near(el: etree._Element) -> str | None:
+    """The element's label, or "tag in <nearest labelled ancestor>" for an anonymous one."""
+    own = _label(el)
+    if own:
+        return own
+    for ancestor in el.iterancestors():
+        if isinstance(ancestor.tag, str) and _label(ancestor):
+            return f"{_local(el)} in {_label(ancestor)}"
+    return _local(el) or None
 
 
 @lru_cache(maxsize=1)
@@ -184,7 +215,7 @@ def _xsd_problems(tree: etree._ElementTree) -> list[Problem]:
                 prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k} | NS
                 found = tree.xpath(entry.path, namespaces=prefixes)
                 if found and isinstance(found[0], etree._Element):
-                    element = _label(found[0])
+                    element = _label_near(found[0])
             except etree.XPathError:
                 element = None
         message = entry.message
@@ -202,7 +233,7 @@ class _Checker:
 
     def problem(self, message: str, el: etree._Element | None = None) -> None:
         self.problems.append(
-            Problem(message, _label(el) if el is not None else None, el.sourceline if el is not None else None)
+            Problem(message, _label_near(el) if el is not None else None, el.sourceline if el is not None else None)
         )
 
     def xpath(self, node: etree._Element, path: str) -> list:
@@ -231,6 +262,10 @@ class _Checker:
                 self.problem(f"the id '{ident}' is reserved by the workflow engine; rename the element", el)
             elif "." in ident:
                 self.problem(f"the id '{ident}' contains '.', which the workflow engine reserves", el)
+            if len(ident) > MAX_ID:
+                self.problem(f"an id is {len(ident)} characters long; the limit is {MAX_ID}", el)
+            if _ns(el) == BPMN and len(el.get("name") or "") > MAX_NAME:
+                self.problem(f"a name is {len(el.get('name'))} characters long; the limit is {MAX_NAME}", el)
 
     def executable_process(self) -> etree._Element | None:
         processes = self.xpath(self.root, "bpmn:process")
@@ -241,6 +276,9 @@ class _Checker:
         if len(executable) > 1:
             for p in executable[1:]:
                 self.problem("only one executable process per file is supported", p)
+            return None
+        if not executable[0].get("id"):
+            self.problem("the executable process has no id; its id names the process and its versions", executable[0])
             return None
         return executable[0]
 
@@ -261,9 +299,25 @@ class _Checker:
                             child.sourceline,
                         )
                     )
+        for allowed in self.xpath(
+            self.root, "//bpmn:extensionElements/camunda:formData|//bpmn:extensionElements/camunda:properties"
+        ):
+            for inner in allowed.iterdescendants():
+                if isinstance(inner.tag, str) and (_ns(inner), _local(inner)) not in ALLOWED_INSIDE_EXTENSIONS:
+                    self.problems.append(
+                        Problem(
+                            f"{_prefixed(inner)} inside camunda:{_local(allowed)} is not supported "
+                            f"(only {', '.join('camunda:' + n for _, n in sorted(ALLOWED_INSIDE_EXTENSIONS))})",
+                            _label_near(allowed),
+                            inner.sourceline,
+                        )
+                    )
         for el in self.root.iter():
             if not isinstance(el.tag, str):
                 continue
+            if _ns(el) == BPMN and _local(el) in TEXT_ONLY and any(isinstance(c.tag, str) for c in el):
+                # BPMN lets any element sit in these; SpiffWorkflow would find flows and events hidden there
+                self.problem(f"bpmn:{_local(el)} must be plain text, without elements inside", el)
             for attr in el.attrib:
                 q = etree.QName(attr)
                 if q.namespace == CAMUNDA and q.localname in {
@@ -305,12 +359,15 @@ class _Checker:
     def build(self, process: etree._Element) -> ProcessModel | None:
         lanes, lane_of = self.lanes(process)
         nodes: dict[str, NodeDef] = {}
-        tasks: dict[str, TaskDef] = {}
         timers: dict[str, TimerDef] = {}
-        flows: dict[str, FlowDef] = {}
         data_objects: dict[str, str] = {}
         ref_target: dict[str, str] = {}
         starts: list[etree._Element] = []
+        ref_els: dict[str, etree._Element] = {}
+        # elements by id, so that a later check can name the one it is about
+        self.node_els: dict[str, etree._Element] = {}
+        # ids of elements already refused: no second problem for flows or timers that touch them
+        self.refused: set[str] = set()
 
         for el in process:
             kind = _local(el)
@@ -318,6 +375,7 @@ class _Checker:
                 continue
             if kind in REFUSED_REASONS:
                 self.problem(REFUSED_REASONS[kind], el)
+                self.refused.add(el.get("id") or "")
                 continue
             if kind not in ("laneSet", "documentation", "extensionElements") and not el.get("id"):
                 self.problem(f"a {kind} has no id", el)
@@ -333,14 +391,17 @@ class _Checker:
                 continue
             if kind == "dataObjectReference":
                 ref_target[el.get("id")] = el.get("dataObjectRef")
+                ref_els[el.get("id")] = el
                 continue
             if kind in OTHER_PROCESS_CHILDREN:
                 continue
             if kind not in SUPPORTED_FLOW_NODES:
                 self.problem(f"{kind} is not supported by this engine", el)
+                self.refused.add(el.get("id"))
                 continue
             ident = el.get("id")
             nodes[ident] = NodeDef(ident, kind, el.get("name"), lane_of.get(ident))
+            self.node_els[ident] = el
             self.check_event_definitions(el, kind)
             if kind == "startEvent":
                 starts.append(el)
@@ -349,21 +410,15 @@ class _Checker:
                 if timer is not None:
                     timers[timer.id] = timer
 
-        for ident, _name in ref_target.items():
+        for ident, el in ref_els.items():
             if ref_target[ident] not in data_objects:
-                self.problem(f"data object reference '{ident}' points to no data object", None)
-
-        for el in self.xpath(process, "bpmn:sequenceFlow"):
-            cond_el = self.xpath(el, "bpmn:conditionExpression")
-            condition = (cond_el[0].text or "").strip() if cond_el else None
-            flows[el.get("id")] = FlowDef(
-                el.get("id"), el.get("name"), el.get("sourceRef"), el.get("targetRef"), condition or None
+                self.problem(f"data object reference '{ident}' points to no data object", el)
+        if len(nodes) > MAX_FLOW_NODES:
+            self.problem(
+                f"the process has {len(nodes)} events, tasks and gateways; the limit is {MAX_FLOW_NODES}", process
             )
-        for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
-            default = gw.get("default")
-            if default and default in flows:
-                f = flows[default]
-                flows[default] = FlowDef(f.id, f.name, f.source, f.target, f.condition, True)
+            return None
+        flows = self.flows(process, nodes)
 
         if len(starts) != 1:
             self.problem(f"the process needs exactly one start event, found {len(starts)}", process)
@@ -378,33 +433,19 @@ class _Checker:
             )
         start_form = self.form(start)
 
+        tasks: dict[str, TaskDef] = {}
         for el in self.xpath(process, "bpmn:userTask|bpmn:manualTask|bpmn:task"):
-            task = self.task(el, lane_of, ref_target)
-            if task is not None:
-                tasks[task.id] = task
-        for timer in timers.values():
-            if timer.attached_to in tasks:
-                t = tasks[timer.attached_to]
-                tasks[t.id] = TaskDef(
-                    t.id,
-                    t.name,
-                    t.lane,
-                    t.sop_step,
-                    t.documentation,
-                    t.mutu_baku,
-                    t.form,
-                    (*t.timers, timer.id),
-                    t.inputs,
-                    t.outputs,
-                )
-            elif timer.attached_to is not None and timer.attached_to not in nodes:
-                self.problem(f"timer is attached to unknown element '{timer.attached_to}'")
-
+            if el.get("id"):  # one without an id is reported above
+                tasks[el.get("id")] = self.task(el, lane_of, ref_target)
+        self.attach_timers(timers, tasks)
         self.check_gateways(process, flows, tasks, data_objects, start_form)
+        self.check_loops(nodes, flows, timers)
         for node in nodes.values():
-            if node.kind in ("userTask", "manualTask") and node.lane is None:
-                el = self.xpath(process, f".//*[@id='{node.id}']")[0]
-                self.problem("user task is not in any lane; place it in the lane of the role that does it", el)
+            if node.kind in ACTIVITIES and node.lane is None:
+                self.problem(
+                    "user task is not in any lane; place it in the lane of the role that does it",
+                    self.node_els[node.id],
+                )
 
         if self.problems:
             return None
@@ -421,6 +462,106 @@ class _Checker:
             start_form=start_form,
         )
 
+    def flows(self, process: etree._Element, nodes: dict[str, NodeDef]) -> dict[str, FlowDef]:
+        """The sequence flows, each between two flow nodes of this process; defaults marked."""
+        flows: dict[str, FlowDef] = {}
+        self.flow_els: dict[str, etree._Element] = {}
+        for el in self.xpath(process, "bpmn:sequenceFlow"):
+            ident = el.get("id")
+            if not ident:
+                continue  # reported as "a sequenceFlow has no id"
+            cond_el = self.xpath(el, "bpmn:conditionExpression")
+            condition = (cond_el[0].text or "").strip() if cond_el else None
+            flow = FlowDef(ident, el.get("name"), el.get("sourceRef"), el.get("targetRef"), condition or None)
+            flows[ident], self.flow_els[ident] = flow, el
+            for end, ref in (("source", flow.source), ("target", flow.target)):
+                if ref not in nodes and ref not in self.refused:
+                    self.problem(
+                        f"the flow's {end} '{ref}' is not a task, event or gateway of this process; "
+                        "a sequence flow connects flow nodes",
+                        el,
+                    )
+        self.check_outgoing(nodes, flows)
+        for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
+            default = gw.get("default")
+            if not default:
+                continue
+            f = flows.get(default)
+            if f is None or f.source != gw.get("id"):
+                self.problem(f"the default flow '{default}' is not an outgoing flow of this gateway", gw)
+                continue
+            flows[default] = replace(f, is_default=True)
+        return flows
+
+    def check_outgoing(self, nodes: dict[str, NodeDef], flows: dict[str, FlowDef]) -> None:
+        count: dict[str, int] = {}
+        for flow in flows.values():
+            count[flow.source] = count.get(flow.source, 0) + 1
+        for ident, node in nodes.items():
+            n = count.get(ident, 0)
+            if node.kind == "endEvent" and n:
+                self.problem("an end event ends its path: it cannot have an outgoing flow", self.node_els[ident])
+            elif node.kind not in BRANCHING and n > 1:
+                self.problem(
+                    f"a {node.kind} may have only one outgoing flow, not {n}; split the path with a gateway",
+                    self.node_els[ident],
+                )
+
+    def attach_timers(self, timers: dict[str, TimerDef], tasks: dict[str, TaskDef]) -> None:
+        """Give each task its boundary timers; a boundary timer watches a user task and nothing else."""
+        for timer in timers.values():
+            if timer.attached_to is None:
+                continue
+            if timer.attached_to in tasks:
+                t = tasks[timer.attached_to]
+                tasks[t.id] = replace(t, timers=(*t.timers, timer.id))
+            elif timer.attached_to not in self.refused:
+                self.problem(
+                    f"a boundary timer must be attached to a user task of this process; "
+                    f"'{timer.attached_to}' is not one",
+                    self.node_els[timer.id],
+                )
+
+    def check_loops(self, nodes: dict[str, NodeDef], flows: dict[str, FlowDef], timers: dict[str, TimerDef]) -> None:
+        """Every loop needs a person and a decision.
+
+        A loop through no user task makes the engine step forever without
+        anybody acting. A boundary timer is a way past its task that needs
+        nobody: one whose path leads back to the task (a zero duration, a
+        deadline inherited from the step, a date already past) fires again at
+        once, so it counts as no user task. A loop through no exclusive or
+        inclusive gateway can never be left, and SpiffWorkflow, which predicts
+        every definite path ahead, recurses along it until Python's stack runs out.
+        """
+        rules = (
+            (
+                ACTIVITIES,
+                True,
+                "passes no user task that waits for a person, so the engine would run it forever; "
+                "route it through a user task (a boundary timer's path must not lead back to its task)",
+            ),
+            (
+                DECIDING,
+                False,
+                "has no exclusive or inclusive gateway to leave it by, so it could never end; "
+                "add a gateway that decides whether to go round again",
+            ),
+        )
+        for breakers, timers_bypass, reason in rules:
+            graph: dict[str, list[str]] = {ident: [] for ident, node in nodes.items() if node.kind not in breakers}
+            for flow in flows.values():
+                if flow.source in graph and flow.target in graph:
+                    graph[flow.source].append(flow.target)
+            if timers_bypass:
+                for timer in timers.values():
+                    if timer.id in graph and timer.attached_to not in graph:  # a timer on a user task
+                        for flow in flows.values():
+                            if flow.target == timer.attached_to and flow.source in graph:
+                                graph[flow.source].append(timer.id)
+            for loop in _loops(graph):
+                first = min(loop, key=lambda ident: self.node_els[ident].sourceline or 0)
+                self.problem(f"the loop through {', '.join(sorted(loop))} {reason}", self.node_els[first])
+
     def check_event_definitions(self, el: etree._Element, kind: str) -> None:
         for d in self.xpath(el, "bpmn:*[contains(local-name(), 'EventDefinition')]"):
             name = _local(d)
@@ -434,6 +575,10 @@ class _Checker:
         if not defs:
             if kind == "boundaryEvent":
                 self.problem("a boundary event must be a timer", el)
+            elif kind == "intermediateCatchEvent":
+                self.problem(
+                    "an intermediate catch event must be a timer: it is the only event this engine waits for", el
+                )
             return None
         if kind == "startEvent":
             return None  # reported by the start event check
@@ -506,14 +651,8 @@ class _Checker:
                 self.problem(f"sop_step must be a whole number from 1 to 99, not {raw!r}", el)
         doc_el = self.xpath(el, "bpmn:documentation")
         documentation = (doc_el[0].text or "").strip() if doc_el else None
-        inputs = tuple(
-            ref_target.get((s.text or "").strip(), "")
-            for s in self.xpath(el, "bpmn:dataInputAssociation/bpmn:sourceRef")
-        )
-        outputs = tuple(
-            ref_target.get((t.text or "").strip(), "")
-            for t in self.xpath(el, "bpmn:dataOutputAssociation/bpmn:targetRef")
-        )
+        inputs = self.associated(el, "dataInputAssociation/bpmn:sourceRef", "reads", ref_target)
+        outputs = self.associated(el, "dataOutputAssociation/bpmn:targetRef", "writes", ref_target)
         return TaskDef(
             ident,
             name or ident,
@@ -523,9 +662,20 @@ class _Checker:
             _mutu_baku(documentation),
             self.form(el),
             (),
-            tuple(dict.fromkeys(i for i in inputs if i)),
-            tuple(dict.fromkeys(o for o in outputs if o)),
+            tuple(dict.fromkeys(inputs)),
+            tuple(dict.fromkeys(outputs)),
         )
+
+    def associated(self, el: etree._Element, path: str, verb: str, ref_target: dict[str, str]) -> tuple[str, ...]:
+        """The data objects a task's data associations name; each must be a reference in this process."""
+        found = []
+        for ref in self.xpath(el, f"bpmn:{path}"):
+            name = (ref.text or "").strip()
+            if name not in ref_target:
+                self.problem(f"the task {verb} '{name}', which is not a data object reference of this process", el)
+            elif ref_target[name]:
+                found.append(ref_target[name])
+        return tuple(found)
 
     def form(self, el: etree._Element) -> Form:
         fields: list[FormField] = []
@@ -566,6 +716,12 @@ class _Checker:
             )
             if ftype == "enum" and not values:
                 self.problem(f"enum form field '{fid}' has no values", el)
+            if fid == SERVICE_FIELD and (ftype != "enum" or any(len(v.name) > MAX_SERVICE_NAME for v in values)):
+                self.problem(
+                    f"form field '{fid}' names the service applied for: it must be an enum "
+                    f"whose values' names have at most {MAX_SERVICE_NAME} characters",
+                    el,
+                )
             required = constraints.pop("required", None) is not None
             fields.append(
                 FormField(
@@ -591,7 +747,7 @@ class _Checker:
         for flow in flows.values():
             if flow.condition is None:
                 continue
-            el = self.xpath(process, f"bpmn:sequenceFlow[@id='{flow.id}']")[0]
+            el = self.flow_els[flow.id]
             try:
                 expr = expressions.parse(flow.condition)
             except ExpressionError as exc:
@@ -624,6 +780,49 @@ class _Checker:
         for lane in self.xpath(process, ".//bpmn:lane"):
             if lane.get("id") not in shapes:
                 self.problem("lane has no shape in the diagram (missing DI)", lane)
+
+
+def _loops(graph: dict[str, list[str]]) -> list[set[str]]:
+    """The node sets of the graph's cycles: strongly connected components with a cycle (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    loops: list[set[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            for succ in successors:
+                if succ not in index:
+                    index[succ] = low[succ] = len(index)
+                    stack.append(succ)
+                    on_stack.add(succ)
+                    work.append((succ, iter(graph[succ])))
+                    break
+                if succ in on_stack:
+                    low[node] = min(low[node], index[succ])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1 or node in graph[node]:
+                        loops.append(component)
+    return loops
 
 
 def _numeric_constraint_problem(name: str, config: str) -> str | None:

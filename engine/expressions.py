@@ -185,6 +185,9 @@ class _Parser:
                 key = self.ternary()
                 self.expect("]")
                 node = ("get", node, key)
+            elif self.tok.kind == "op" and self.tok.value == "(":
+                callee = _callee(node)
+                raise ExpressionError(f"function calls are not allowed ({callee}(...))")
             else:
                 return node
 
@@ -205,6 +208,15 @@ class _Parser:
         if tok.kind == "end":
             raise ExpressionError("expression ends too early")
         raise ExpressionError(f"unexpected {tok.value!r} at position {tok.pos + 1}")
+
+
+def _callee(node: tuple) -> str:
+    """What an expression tried to call, for the error message."""
+    if node[0] == "var":
+        return node[1]
+    if node[0] == "get" and node[2][0] == "const" and isinstance(node[2][1], str):
+        return node[2][1]
+    return "..."
 
 
 def _names(tree: tuple) -> set[str]:

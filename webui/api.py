@@ -21,6 +21,7 @@ from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+LANGUAGES = ("id", "en")  # the diagram's labels and legend
 STATUS = {
     InvalidInput: 400,
     NotFound: 404,
@@ -70,13 +71,36 @@ def token_required(view):
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the decoder recurses once per level: [[[[...]]]] runs out of stack
+        raise InvalidInput("the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidInput('the request body must be a JSON object, e.g. {"data": {...}}')
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise InvalidInput('"data" must be a JSON object of field values')
+    if not _unicode_ok(data):
+        raise InvalidInput('"data" contains text that is not valid Unicode (an unpaired \\uD800-\\uDFFF escape)')
     return data
+
+
+def _unicode_ok(value: Any) -> bool:
+    """JSON may escape a lone surrogate (\\ud800); no text containing one can be stored or hashed."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def _task_json(task: Any, now: Any) -> dict[str, Any]:
@@ -93,7 +117,7 @@ def openapi() -> Response:
 @bp.get("/tasks")
 @token_required
 def list_tasks() -> Response:
-    lane = request.args.get("lane") or None
+    lane = request.args.get("lane")  # absent: every lane the user works in; empty or unknown: refused
     limit = request.args.get("limit", "50")
     offset = request.args.get("offset", "0")
     if not re.fullmatch(r"[0-9]{1,3}", limit) or not re.fullmatch(r"[0-9]{1,6}", offset) or not 1 <= int(limit) <= 500:
@@ -147,7 +171,9 @@ def get_history(instance_id: int) -> Response:
 @token_required
 def get_diagram(instance_id: int) -> Response:
     lang = request.args.get("lang", "id")
-    svg = engine().diagram_svg(instance_id, as_user=g.api_user.login, lang=lang if lang in ("id", "en") else "id")
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    svg = engine().diagram_svg(instance_id, as_user=g.api_user.login, lang=lang)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

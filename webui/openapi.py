@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.model import KNOWN_LANES
+
 DATETIME = {"type": "string", "format": "date-time"}
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -186,7 +188,10 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _id_param(name: str, schema_type: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
+    schema: dict[str, Any] = {"type": schema_type}
+    if schema_type == "integer":
+        schema["minimum"] = 1
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def document() -> dict[str, Any]:
@@ -212,9 +217,18 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "Ready tasks the user may do, soonest deadline first",
                     "parameters": [
-                        {"name": "lane", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "lane",
+                            "in": "query",
+                            "description": "one lane's tasks; without it, the tasks of every lane of the user",
+                            "schema": {"type": "string", "enum": list(KNOWN_LANES)},
+                        },
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 999999},
+                        },
                     ],
                     "responses": {
                         "200": _json(
@@ -300,7 +314,7 @@ def document() -> dict[str, Any]:
                             "description": "SVG (a standalone document)",
                             "content": {"image/svg+xml": {"schema": {}}},
                         },
-                        **_errors(401, 404),
+                        **_errors(400, 401, 404),
                     },
                 }
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -142,3 +143,18 @@ def test_arbitrary_text_never_escapes_as_another_error(text: str) -> None:
 def test_token_soup_never_escapes_as_another_error(tokens: list[str]) -> None:
     with contextlib.suppress(ExpressionError):
         evaluate("${" + " ".join(tokens) + "}", {"a": 1, "b": True, "s": "x", "m": {"k": [1, 2]}})
+
+
+@pytest.mark.parametrize(
+    ("text", "callee"),
+    [
+        ("${x.__class__.__bases__[0].__subclasses__()}", "__subclasses__"),
+        ("${m['k'](1)}", "k"),
+        ("${(a)(1)}", "a"),
+        ("${m.k[0]()}", "..."),
+    ],
+)
+def test_a_call_after_a_lookup_is_named_as_a_call(text: str, callee: str) -> None:
+    # was "unexpected '('": right, but it did not say what was refused
+    with pytest.raises(ExpressionError, match=rf"function calls are not allowed \({re.escape(callee)}\(\.\.\.\)\)"):
+        parse(text)

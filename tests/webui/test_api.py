@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request
 from engine import Engine
 from webui.openapi import document
 
-from ..helpers import Application, valid_data
+from ..helpers import Application, fingerprint, valid_data
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +143,7 @@ def test_every_documented_response_is_exercised(api, engine: Engine) -> None:
     hit("POST", "/instances", "/instances", json={"data": {}})
     hit("POST", "/instances", "/instances", "ptsp", json={"data": {}})
     hit("POST", "/instances", "/instances", "warga", json={"data": {"x": 1}})
+    hit("GET", "/instances/{id}/diagram.svg", f"/instances/{app.id}/diagram.svg?lang=fr", "warga")
     for template in ("/instances/{id}", "/instances/{id}/history", "/instances/{id}/diagram.svg"):
         hit("GET", template, template.replace("{id}", str(app.id)), "warga")
         hit("GET", template, template.replace("{id}", str(app.id)))
@@ -156,3 +157,54 @@ def test_every_documented_response_is_exercised(api, engine: Engine) -> None:
     }
     assert documented - seen == set(), f"documented but never produced: {sorted(documented - seen)}"
     assert seen - documented == set(), f"produced but not documented: {sorted(seen - documented)}"
+
+
+# ------------------------------------------------- found by tests/webui/test_api_fuzz.py and its probes
+def _state(engine: Engine) -> dict:
+    """Every table but the tokens, which the API fixture creates and every call marks as used."""
+    return {table: rows for table, rows in fingerprint(engine).items() if table != "api_tokens"}
+
+
+def test_deeply_nested_json_is_a_400_not_a_recursion_error(api, engine: Engine) -> None:
+    task = Application(engine).current()
+    before = _state(engine)
+    body = '{"data": {"nama_pemohon": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    response = api("POST", f"/tasks/{task.id}/complete", "warga", data=body, content_type="application/json")
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]["message"]
+    response = api("POST", "/instances", "warga", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert _state(engine) == before
+
+
+def test_a_lone_surrogate_in_form_data_is_a_400_not_a_unicode_error(api, engine: Engine) -> None:
+    # JSON may escape half of a UTF-16 pair (\ud800); the audit hash and the database cannot encode it
+    task = Application(engine).current()
+    before = _state(engine)
+    data = valid_data(engine, task.id, nama_pemohon="Budi \ud800 Santoso")
+    response = api("POST", f"/tasks/{task.id}/complete", "warga", json={"data": data})
+    assert response.status_code == 400 and "not valid Unicode" in response.get_json()["error"]["message"]
+    response = api("POST", "/instances", "warga", json={"data": {"\udfff": "x"}})
+    assert response.status_code == 400
+    assert _state(engine) == before
+
+
+@pytest.mark.parametrize("query", ["?lang=fr", "?lang=", "?lang=ID"])
+def test_an_unknown_diagram_language_is_a_400(api, engine: Engine, query: str) -> None:
+    # was served in Indonesian, while the document promised only id and en
+    app = Application(engine)
+    response = api("GET", f"/instances/{app.id}/diagram.svg{query}", "warga")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_input"
+
+
+def test_an_empty_lane_is_a_400(api) -> None:
+    # was read as "every lane", while the document lists the lanes a lane may be
+    response = api("GET", "/tasks?lane=", "ptsp")
+    assert response.status_code == 400 and "unknown lane ''" in response.get_json()["error"]["message"]
+
+
+def test_the_document_states_the_limits_the_api_enforces(api) -> None:
+    parameters = {p["name"]: p["schema"] for p in document()["paths"]["/tasks"]["get"]["parameters"]}
+    assert parameters["offset"]["maximum"] == 999_999
+    assert api("GET", "/tasks?offset=999999", "ptsp").status_code == 200
+    assert api("GET", "/tasks?offset=1000000", "ptsp").status_code == 400
+    assert set(parameters["lane"]["enum"]) == {"Pemohon", "PTSP", "Kepala Kantor", "Kasubag", "Kasi"}

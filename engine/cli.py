@@ -7,6 +7,7 @@ ISO 8601 with offset) with ``--json``. A refused command prints one line,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -189,31 +190,117 @@ def worker(ctx: click.Context, max_sleep: float, log_format: str) -> None:
 # ------------------------------------------------------------------- deploy
 @command(main, "deploy")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Validate only; store nothing.")
+@click.option("--dry-run", is_flag=True, help="Validate and say which version it would be; store nothing.")
 @click.option("--note", help="A change note stored with the version.")
 @click.option("--by", "deployed_by", help="Who deploys (login), recorded with the version.")
+@click.option("--activate", is_flag=True, help="Also put the version into service for new applications.")
 def deploy(
-    ctx: click.Context, path: Path, dry_run: bool, note: str | None, deployed_by: str | None, as_json: bool
+    ctx: click.Context,
+    path: Path,
+    dry_run: bool,
+    note: str | None,
+    deployed_by: str | None,
+    activate: bool,
+    as_json: bool,
 ) -> None:
-    """Validate a .bpmn file and store it as a new version of its process."""
+    """Validate a .bpmn file and store it as a new version of its process.
+
+    The first version of a process is put into service at once; a later one
+    waits for `ptsp activate VERSION` (or --activate), so that its diff can be
+    read first (`ptsp diff`). An invalid file lists every problem and exits 1.
+    """
     try:
         xml = path.read_bytes()
     except OSError as exc:
         _fail(f"cannot read {path}: {exc.strerror}")
     engine = _engine(ctx)
-    if dry_run:
-        engine.validate(xml)
+    try:
+        result = engine.deploy(xml, deployed_by=deployed_by, note=note, activate=activate, dry_run=dry_run)
+    except DefinitionInvalid as exc:
         if as_json:
-            _print_json({"ok": True, "problems": []})
-        else:
-            click.echo(f"{path}: valid")
-        return
-    result = engine.deploy(xml, deployed_by=deployed_by, note=note)
+            out = {"process": None, "version": None, "sha256": hashlib.sha256(xml).hexdigest()}
+            _print_json({**out, "problems": [p.as_dict() for p in exc.problems]})
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
     if as_json:
         _print_json(result.as_dict())
+        return
+    state = " (active)" if result.active else ""
+    if dry_run:
+        what = "would be deployed as" if result.created else "is already deployed as"
+        click.echo(f"{path}: valid; {result.process} {what} version {result.version}{state}")
     else:
         what = "deployed" if result.created else "already deployed as"
-        click.echo(f"{result.process} {what} version {result.version} (sha256 {result.sha256[:12]}...)")
+        click.echo(f"{result.process} {what} version {result.version}{state} (sha256 {result.sha256[:12]}...)")
+        if not result.active:
+            click.echo(f"new applications still start on the active version; `ptsp activate {result.version}`")
+
+
+@command(main, "versions")
+@click.option("--process", help="Process id (default: the process activated most recently).")
+def versions(ctx: click.Context, process: str | None, as_json: bool) -> None:
+    """Every deployed version: date, who, content hash, note, running applications; * marks the active one."""
+    found = _engine(ctx).versions(process=process)
+    if as_json:
+        _print_json([v.as_dict() for v in found])
+        return
+    _table(
+        ["", "VERSION", "DEPLOYED", "BY", "SHA256", "RUNNING", "NOTE"],
+        [
+            [
+                "*" if v.active else "",
+                v.version,
+                wib(v.deployed_at),
+                v.deployed_by or "-",
+                v.sha256[:12],
+                v.running_instances,
+                _one_line(v.note),
+            ]
+            for v in found
+        ],
+    )
+
+
+def _one_line(text: str | None, width: int = 60) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+@command(main, "diff")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--process", help="Process id (default: the process activated most recently).")
+def diff(ctx: click.Context, old: int, new: int, process: str | None, as_json: bool) -> None:
+    """What changed from version OLD to version NEW: tasks, lanes, timers, forms, flows (layout ignored)."""
+    found = _engine(ctx).version_diff(old, new, process=process)
+    if as_json:
+        _print_json(found.as_dict())
+        return
+    lines = found.describe()
+    if not lines:
+        click.echo(f"versions {old} and {new} differ in layout only (or not at all)")
+    for line in lines:
+        click.echo(f"- {line}")
+
+
+@command(main, "activate")
+@click.argument("version", type=int)
+@click.option("--process", help="Process id (default: the process activated most recently).")
+@click.option("--note", help="Why this version is put into service (the change note).")
+@click.option("--by", "recorded_by", help="Who activates (login), recorded with the activation.")
+def activate(
+    ctx: click.Context, version: int, process: str | None, note: str | None, recorded_by: str | None, as_json: bool
+) -> None:
+    """Put VERSION into service: new applications start on it, running ones stay on theirs.
+
+    Rolling back is activating an older version.
+    """
+    done = _engine(ctx).activate(version, process=process, note=note, recorded_by=recorded_by)
+    if as_json:
+        _print_json(done.as_dict())
+    else:
+        click.echo(f"{done.process} version {done.version} is active: new applications start on it")
 
 
 # --------------------------------------------------------------------- users
@@ -225,7 +312,13 @@ def user() -> None:
 @command(user, "add")
 @click.argument("login")
 @click.option("--lane", "lanes", multiple=True, help="A lane the user works in (repeatable).")
-@click.option("--role", "roles", multiple=True, help="A role beside lanes: 'auditor' (reads everything, in no lane).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="A role beside lanes: 'auditor' (reads everything, in no lane) or 'process_owner' "
+    "(Pemilik Proses: deploys, activates and migrates diagram versions).",
+)
 @click.option("--name", help="Full name (defaults to the login).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def user_add(
@@ -515,6 +608,9 @@ def setup(ctx: click.Context, bpmn: Path, demo_users: bool) -> None:
         _fail(f"cannot read {bpmn}: {exc.strerror}")
     deployed = engine.deploy(xml, deployed_by="setup")
     click.echo(f"database ready; {deployed.process} version {deployed.version} deployed")
+    if not deployed.active:
+        # a process owner decides what runs: setup never replaces their choice
+        click.echo(f"version {deployed.version} is not active; `ptsp activate {deployed.version}` puts it into service")
     if demo_users:
         ensure_demo_users(engine, click.echo)
 

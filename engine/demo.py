@@ -26,7 +26,10 @@ DEMO_USERS = [
     ("kasi", "Kepala Seksi Pendidikan Madrasah", ["Kasi"]),
 ]
 # login, name, role: users beside the lanes
-DEMO_ROLES = [("auditor", "Auditor Inspektorat Jenderal", "auditor")]
+DEMO_ROLES = [
+    ("auditor", "Auditor Inspektorat Jenderal", "auditor"),
+    ("pemilik", "Pemilik Proses (Subbag Tata Usaha)", "process_owner"),
+]
 
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "jenis_layanan": "rekomendasi_mutasi_siswa",

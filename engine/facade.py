@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .audit.exports import FORMATS
 from .audit.replay import frame
@@ -36,7 +36,18 @@ from .marks import marks_from_history
 from .model import APPLICANT_LANE, Form, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
-from .services import audit_reads, auditing, deploying, instances, overview, queries, ticking, tokens, users
+from .services import (
+    audit_reads,
+    auditing,
+    deploying,
+    instances,
+    overview,
+    queries,
+    ticking,
+    tokens,
+    users,
+    versioning,
+)
 from .services.audit_reads import AuditFilter, AuditRow
 from .services.auditing import VerifyReport
 from .services.context import Actor, Context, actor, require_auditor, require_report_reader
@@ -47,6 +58,7 @@ from .store.db import Database
 from .store.models import Definition
 from .store.uow import UnitOfWork
 from .views import (
+    ActivationInfo,
     ApplicationSummary,
     CompleteResult,
     DeployResult,
@@ -61,7 +73,11 @@ from .views import (
     TickResult,
     TokenInfo,
     UserInfo,
+    VersionInfo,
 )
+
+if TYPE_CHECKING:
+    from .model_diff import ModelDiff
 
 log = logging.getLogger("ptsp.engine")
 
@@ -114,18 +130,90 @@ class Engine:
         """Raise ``DefinitionInvalid`` (listing every problem) unless the file could be deployed."""
         deploying.validate(xml)
 
-    def deploy(self, xml: bytes, *, deployed_by: str | None = None, note: str | None = None) -> DeployResult:
-        """Store a new version, or return the existing one for identical content."""
+    def deploy(
+        self,
+        xml: bytes,
+        *,
+        deployed_by: str | None = None,
+        note: str | None = None,
+        as_user: str | None = None,
+        activate: bool = False,
+        dry_run: bool = False,
+    ) -> DeployResult:
+        """Store a new version, or return the existing one for identical content.
+
+        The first version of a process becomes active at once; a later one
+        only with ``activate`` (or ``activate()`` after a look at the diff).
+        ``as_user`` must be a process owner; the command line passes none and
+        names the operator with ``deployed_by``.
+        """
         for attempt in (1, 2):
             try:
                 with self._write() as uow:
-                    result = deploying.deploy(uow, self.ctx, xml, deployed_by=deployed_by, note=note)
-                    uow.commit()
+                    result = deploying.deploy(
+                        uow,
+                        self.ctx,
+                        xml,
+                        deployed_by=deployed_by,
+                        note=note,
+                        as_user=as_user,
+                        activate=activate,
+                        dry_run=dry_run,
+                    )
+                    if not dry_run:
+                        uow.commit()
                     return result
             except Conflict:  # a concurrent deploy of the same file won: return it
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def activate(
+        self,
+        version: int,
+        *,
+        process: str | None = None,
+        as_user: str | None = None,
+        note: str | None = None,
+        recorded_by: str | None = None,
+    ) -> ActivationInfo:
+        """Put a deployed version into service for new applications (a rollback is an older one)."""
+        with self._write() as uow:
+            result = versioning.activate(
+                uow, self.ctx, version, process_id=process, as_user=as_user, note=note, recorded_by=recorded_by
+            )
+            uow.commit()
+            return result
+
+    def _version_reader(self, session: Any, as_user: str | None) -> None:
+        if as_user is not None:
+            versioning.require_version_reader(actor(session.connection(), as_user))
+
+    def versions(self, *, process: str | None = None, as_user: str | None = None) -> list[VersionInfo]:
+        """Every deployed version of the process, newest first."""
+        with self.db.reader() as session:
+            self._version_reader(session, as_user)
+            return versioning.versions(session, process)
+
+    def activations(
+        self, *, process: str | None = None, as_user: str | None = None, limit: int = 50
+    ) -> list[ActivationInfo]:
+        """The newest activations: which version was put into service, by whom, when and why."""
+        with self.db.reader() as session:
+            self._version_reader(session, as_user)
+            return versioning.activations(session, process, limit)
+
+    def definition_file(self, version: int, *, process: str | None = None, as_user: str | None = None) -> bytes:
+        """A version's file exactly as it was uploaded, to edit again in the modeler."""
+        with self.db.reader() as session:
+            self._version_reader(session, as_user)
+            return versioning.definition(session, process, version).bpmn
+
+    def version_diff(self, old: int, new: int, *, process: str | None = None, as_user: str | None = None) -> ModelDiff:
+        """What changed from version ``old`` to version ``new`` (layout is not a change)."""
+        with self.db.reader() as session:
+            self._version_reader(session, as_user)
+            return versioning.diff(session, self.ctx, process, old, new)
 
     # -- users ---------------------------------------------------------------------
     def add_user(

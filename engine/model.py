@@ -21,7 +21,10 @@ SERVICE_FIELD = "jenis_layanan"
 # Roles beside the lanes. An auditor reads every application and its history
 # and works in no lane, so there is nothing they could complete or sign.
 AUDITOR = "auditor"
-KNOWN_ROLES = (AUDITOR,)
+# A process owner (Pemilik Proses) deploys, activates and rolls back diagram
+# versions and moves running applications between them; they may also work in lanes.
+PROCESS_OWNER = "process_owner"
+KNOWN_ROLES = (AUDITOR, PROCESS_OWNER)
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 

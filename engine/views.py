@@ -19,13 +19,75 @@ def iso(moment: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class DeployResult:
+    """A deployed (or, in a dry run, deployable) version; ``created`` is false for known content."""
+
     process: str
     version: int
     sha256: str
     created: bool
+    active: bool = False
+    dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"process": self.process, "version": self.version, "sha256": self.sha256, "created": self.created}
+        return {
+            "process": self.process,
+            "version": self.version,
+            "sha256": self.sha256,
+            "created": self.created,
+            "active": self.active,
+            "dry_run": self.dry_run,
+            "problems": [],
+        }
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One deployed version of a process, as the versions page and ``ptsp versions`` show it."""
+
+    process: str
+    version: int
+    name: str
+    sha256: str
+    deployed_at: datetime
+    deployed_by: str | None
+    note: str | None
+    active: bool
+    running_instances: int
+    last_activated_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "process": self.process,
+            "version": self.version,
+            "name": self.name,
+            "sha256": self.sha256,
+            "deployed_at": iso(self.deployed_at),
+            "deployed_by": self.deployed_by,
+            "note": self.note,
+            "active": self.active,
+            "running_instances": self.running_instances,
+            "last_activated_at": iso(self.last_activated_at),
+        }
+
+
+@dataclass(frozen=True)
+class ActivationInfo:
+    """A version put into service: by whom, when and why."""
+
+    process: str
+    version: int
+    activated_at: datetime
+    activated_by: str | None
+    note: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "process": self.process,
+            "version": self.version,
+            "activated_at": iso(self.activated_at),
+            "activated_by": self.activated_by,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)

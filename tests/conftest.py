@@ -40,6 +40,8 @@ STAFF = {
     "kasi": ["Kasi"],
 }
 APPLICANTS = ["warga", "warga2"]
+# the process owner (Pemilik Proses): deploys, activates, migrates
+OWNER = "pemilik"
 BY_LANE = {"Pemohon": "warga", "PTSP": "ptsp", "Kepala Kantor": "kepala", "Kasubag": "kasubag", "Kasi": "kasi"}
 
 
@@ -125,6 +127,7 @@ def make_engine(url: str, xml: bytes, **kwargs) -> Engine:
         engine.add_user(login, ["Pemohon"], name=login.title(), password=password_of(login))
     for login, lanes in STAFF.items():
         engine.add_user(login, lanes, password=password_of(login))
+    engine.add_user(OWNER, [], name="Pemilik Proses", roles=["process_owner"], password=password_of(OWNER))
     return engine
 
 

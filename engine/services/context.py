@@ -11,7 +11,7 @@ from ..clock import CommandClock
 from ..definitions import load_definition
 from ..errors import NotFound, PermissionDenied
 from ..inputs import login_ok
-from ..model import APPLICANT_LANE, AUDITOR
+from ..model import APPLICANT_LANE, AUDITOR, PROCESS_OWNER
 from ..runtime import CompiledProcess, Runtime, compile_definition
 from ..store.models import Definition, User, UserLane, UserRole
 
@@ -53,6 +53,10 @@ class Actor:
     @property
     def is_auditor(self) -> bool:
         return AUDITOR in self.roles
+
+    @property
+    def is_process_owner(self) -> bool:
+        return PROCESS_OWNER in self.roles
 
     @property
     def sees_all_applications(self) -> bool:
@@ -99,3 +103,10 @@ def require_auditor(user: Actor) -> None:
 def require_report_reader(user: Actor) -> None:
     if not (user.is_auditor or user.lanes & REPORT_LANES):
         raise PermissionDenied(f"{user.login} may not read the SLA report: it is for auditors and the Kepala Kantor")
+
+
+def require_process_owner(user: Actor) -> None:
+    if not user.is_process_owner:
+        raise PermissionDenied(
+            f"{user.login} is not a process owner (Pemilik Proses): only process owners deploy, activate and migrate"
+        )

@@ -10,7 +10,8 @@ from ..runtime import ProcessError, compile_definition
 from ..store.models import Definition
 from ..store.uow import UnitOfWork
 from ..views import DeployResult
-from .context import Context
+from . import versioning
+from .context import Context, actor, require_process_owner
 
 
 def validate(xml: bytes) -> None:
@@ -22,12 +23,41 @@ def validate(xml: bytes) -> None:
         raise DefinitionInvalid([Problem(exc.message)]) from None
 
 
-def deploy(uow: UnitOfWork, ctx: Context, xml: bytes, *, deployed_by: str | None, note: str | None) -> DeployResult:
-    parsed = load_definition(xml)
+def deploy(
+    uow: UnitOfWork,
+    ctx: Context,
+    xml: bytes,
+    *,
+    deployed_by: str | None,
+    note: str | None,
+    as_user: str | None = None,
+    activate: bool = False,
+    dry_run: bool = False,
+) -> DeployResult:
+    """Store a new version (nothing is stored unless the whole file is valid).
+
+    The first version of a process is activated at once (there is nothing
+    else to start applications on); later ones only with ``activate``.
+    ``as_user`` must be a process owner; without it the caller is the operator
+    at the command line, named by ``deployed_by``. A dry run validates and
+    says which version the file would become, storing nothing.
+    """
     session = uow.session
+    if as_user is not None:
+        require_process_owner(actor(session.connection(), as_user))
+        deployed_by = as_user
+    note = versioning.clean_note(note)
+    parsed = load_definition(xml)
     existing = session.execute(select(Definition).where(Definition.sha256 == parsed.sha256)).scalar_one_or_none()
     if existing is not None:
-        return DeployResult(existing.process_id, existing.version, existing.sha256, created=False)
+        active = versioning.active_definition(session.connection(), existing.process_id)
+        is_active = active is not None and active.id == existing.id
+        if activate and not is_active and not dry_run:
+            versioning.record_activation(uow, ctx, existing, deployed_by, note)
+            is_active = True
+        return DeployResult(
+            existing.process_id, existing.version, existing.sha256, created=False, active=is_active, dry_run=dry_run
+        )
     try:
         compiled = compile_definition(0, 0, parsed)
     except ProcessError as exc:
@@ -36,9 +66,13 @@ def deploy(uow: UnitOfWork, ctx: Context, xml: bytes, *, deployed_by: str | None
     latest = session.execute(
         select(func.max(Definition.version)).where(Definition.process_id == process_id)
     ).scalar_one()
+    first = latest is None
+    version = (latest or 0) + 1
+    if dry_run:
+        return DeployResult(process_id, version, parsed.sha256, created=True, active=first or activate, dry_run=True)
     row = Definition(
         process_id=process_id,
-        version=(latest or 0) + 1,
+        version=version,
         name=parsed.model.name,
         sha256=parsed.sha256,
         bpmn=parsed.xml,
@@ -48,15 +82,8 @@ def deploy(uow: UnitOfWork, ctx: Context, xml: bytes, *, deployed_by: str | None
     )
     session.add(row)
     uow.flush()
+    if first or activate:
+        versioning.record_activation(uow, ctx, row, deployed_by, note)
     compiled.definition_id, compiled.version = row.id, row.version
     uow.on_commit(lambda: ctx.definitions.put(compiled))
-    return DeployResult(row.process_id, row.version, row.sha256, created=True)
-
-
-def latest_definition(session, process_id: str | None) -> Definition | None:
-    query = select(Definition).order_by(Definition.id.desc()).limit(1)
-    if process_id is not None:
-        query = (
-            select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc()).limit(1)
-        )
-    return session.execute(query).scalar_one_or_none()
+    return DeployResult(row.process_id, row.version, row.sha256, created=True, active=first or activate)

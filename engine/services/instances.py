@@ -22,6 +22,7 @@ from ..runtime import STATE_FORMAT, CompiledProcess
 from ..store.models import Definition, Instance, TaskRow
 from ..store.uow import UnitOfWork
 from ..views import CompleteResult, StartResult, TaskSummary
+from . import versioning
 from .context import Actor, Context, actor
 from .recording import INSTANCE_COLUMNS, INSTANCES, InstanceRecord, Recorder, load_instance
 
@@ -45,12 +46,8 @@ _TASK_AND_INSTANCE = (
 
 
 def definition_for_start(connection: Connection, process_id: str | None) -> Any:
-    query = select(_DEFINITIONS.c.id, _DEFINITIONS.c.process_id, _DEFINITIONS.c.version)
-    if process_id is not None:
-        query = query.where(_DEFINITIONS.c.process_id == process_id).order_by(_DEFINITIONS.c.version.desc())
-    else:
-        query = query.order_by(_DEFINITIONS.c.id.desc())
-    row = connection.execute(query.limit(1)).one_or_none()
+    """The active version of the process: where a new application starts."""
+    row = versioning.active_definition(connection, process_id)
     if row is None:
         what = f"process '{process_id}'" if process_id else "process"
         raise NotFound(f"no {what} is deployed; deploy one first (ptsp deploy processes/ptsp.bpmn)")

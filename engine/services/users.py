@@ -32,15 +32,15 @@ def add_user(
         )
     lanes, roles = list(dict.fromkeys(lanes)), list(dict.fromkeys(roles or []))
     if not lanes and not roles:
-        raise InvalidInput("a user needs at least one lane (or the auditor role)")
+        raise InvalidInput(f"a user needs at least one lane (or a role: {', '.join(KNOWN_ROLES)})")
     unknown = [lane for lane in lanes if lane not in KNOWN_LANES]
     if unknown:
         raise InvalidInput(f"unknown lane {unknown[0]!r}; lanes are: {', '.join(KNOWN_LANES)}")
     unknown = [role for role in roles if role not in KNOWN_ROLES]
     if unknown:
         raise InvalidInput(f"unknown role {unknown[0]!r}; roles are: {', '.join(KNOWN_ROLES)}")
-    if AUDITOR in roles and lanes:
-        raise InvalidInput("an auditor works in no lane: whoever audits the work must not do it")
+    if AUDITOR in roles and (lanes or len(roles) > 1):
+        raise InvalidInput("an auditor works in no lane and has no other role: whoever audits the work must not do it")
     if password is not None and len(password) < MIN_LENGTH:
         raise InvalidInput(f"password too short: at least {MIN_LENGTH} characters")
     name = (name or login).strip() if isinstance(name or login, str) else ""

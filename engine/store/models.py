@@ -48,6 +48,25 @@ class Definition(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class Activation(Base):
+    """Putting a version into service: new applications of its process start on it.
+
+    Append-only: the active version of a process is the one its newest
+    activation names, so rolling back is one more activation of an older
+    version, and the table is the record of who changed the process when and why.
+    """
+
+    __tablename__ = "activations"
+    __table_args__ = (Index("ix_activations_process", "process_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    activated_at: Mapped[datetime]
+    activated_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class User(Base):
     __tablename__ = "users"
 

@@ -13,7 +13,15 @@ from ..helpers import fingerprint
 
 def setup(ptsp) -> dict:
     deployed = ptsp.json("deploy", str(PTSP_BPMN))
-    assert deployed == {"process": "ptsp", "version": 1, "sha256": deployed["sha256"], "created": True}
+    assert deployed == {
+        "process": "ptsp",
+        "version": 1,
+        "sha256": deployed["sha256"],
+        "created": True,
+        "active": True,  # the first version of a process goes into service at once
+        "dry_run": False,
+        "problems": [],
+    }
     ptsp(
         "user",
         "add",

@@ -57,7 +57,10 @@ def test_new_content_is_a_new_version_and_instances_keep_theirs(engine: Engine) 
         '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT20M</bpmn:timeDuration>',
     )
     deployed = engine.deploy(changed, deployed_by="pemilik", note="Langkah 1 menjadi 20 menit")
-    assert (deployed.process, deployed.version, deployed.created) == ("ptsp", 2, True)
+    assert (deployed.process, deployed.version, deployed.created, deployed.active) == ("ptsp", 2, True, False)
+    # deployed is not yet in service: new applications still start on version 1
+    assert engine.show(Application(engine).id).version == 1
+    engine.activate(2, recorded_by="pemilik", note="Langkah 1 menjadi 20 menit")
     new_app = Application(engine)
     assert engine.show(old_app.id).version == 1
     assert engine.show(new_app.id).version == 2
@@ -301,7 +304,7 @@ def test_a_bad_date_timer_from_form_data_is_refused_cleanly_at_run_time(engine: 
         step2_timer + '\n        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT15M</bpmn:timeDuration>',
         step2_timer + '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${nama_pemohon}</bpmn:timeDate>',
     )
-    engine.deploy(data)
+    engine.deploy(data, activate=True)
     app = Application(engine)
     task = app.current()
     before = fingerprint(engine)

@@ -666,7 +666,7 @@ def check_variant(engine: Engine, clock: FixedClock, crashes: _Crashes, variant:
     assert definitions_count(engine) == before, "a dry run stored something"
 
     try:
-        result = _bounded(lambda: engine.deploy(variant.data, deployed_by="fuzz"))
+        result = _bounded(lambda: engine.deploy(variant.data, deployed_by="fuzz", activate=True))
     except DefinitionInvalid as error:
         assert_clean_refusal(error)
         event(f"refused: {error.problems[0].message[:40]}")

@@ -179,7 +179,7 @@ def test_a_start_form_in_the_diagram_is_asked_when_filing(engine: Engine, browse
         b'<camunda:constraint name="required" /></camunda:validation></camunda:formField>'
         b"</camunda:formData></bpmn:extensionElements>",
     )
-    engine.deploy(with_form)
+    engine.deploy(with_form, activate=True)
     b = browser("warga")
     page = text_of(b.get("/permohonan/baru"))
     assert 'name="nomor_antrian"' in page

@@ -61,6 +61,7 @@ from .views import (
     ActivationInfo,
     ApplicationSummary,
     CompleteResult,
+    DefinitionFile,
     DeployResult,
     EventInfo,
     Health,
@@ -203,11 +204,14 @@ class Engine:
             self._version_reader(session, as_user)
             return versioning.activations(session, process, limit)
 
-    def definition_file(self, version: int, *, process: str | None = None, as_user: str | None = None) -> bytes:
+    def definition_file(
+        self, version: int, *, process: str | None = None, as_user: str | None = None
+    ) -> DefinitionFile:
         """A version's file exactly as it was uploaded, to edit again in the modeler."""
         with self.db.reader() as session:
             self._version_reader(session, as_user)
-            return versioning.definition(session, process, version).bpmn
+            row = versioning.definition(session, process, version)
+            return DefinitionFile(row.process_id, row.version, row.bpmn)
 
     def version_diff(self, old: int, new: int, *, process: str | None = None, as_user: str | None = None) -> ModelDiff:
         """What changed from version ``old`` to version ``new`` (layout is not a change)."""

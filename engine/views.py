@@ -71,6 +71,19 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
+class DefinitionFile:
+    """A version's file exactly as uploaded, with the name to save it under."""
+
+    process: str
+    version: int
+    data: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"{self.process}-v{self.version}.bpmn"
+
+
+@dataclass(frozen=True)
 class ActivationInfo:
     """A version put into service: by whom, when and why."""
 

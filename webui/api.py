@@ -8,6 +8,7 @@ check every response against it.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import wraps
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from engine import Conflict, DefinitionInvalid, FormInvalid, InvalidInput, NotFound, PermissionDenied, PtspError
+from engine.model import PROCESS_OWNER
 
 from .auth import csrf, engine
 from .openapi import document
@@ -47,7 +49,12 @@ def from_engine(exc: PtspError) -> Response:
     for cls in type(exc).__mro__:
         if cls in STATUS:
             fields = exc.fields if isinstance(exc, FormInvalid) else None
-            return error(STATUS[cls], exc.code, exc.message, fields)
+            response = error(STATUS[cls], exc.code, exc.message, fields)
+            if isinstance(exc, DefinitionInvalid):  # every problem, located, not only the first
+                body = response.get_json()
+                body["error"]["problems"] = [p.as_dict() for p in exc.problems]
+                response.set_data(json.dumps(body))
+            return response
     return error(422, exc.code, exc.message)  # the process could not continue with this data
 
 
@@ -175,6 +182,83 @@ def get_diagram(instance_id: int) -> Response:
         raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     svg = engine().diagram_svg(instance_id, as_user=g.api_user.login, lang=lang)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------ definitions
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"{name} must be true or false, not {value!r}")
+    return value in ("true", "1")
+
+
+def _uploaded_file() -> bytes:
+    """The .bpmn file: the raw body (application/xml), or the part named ``file`` of a multipart form."""
+    if request.mimetype == "multipart/form-data":
+        part = request.files.get("file")
+        if part is None:
+            raise InvalidInput("send the .bpmn file as the multipart part named 'file'")
+        return part.read()
+    if request.mimetype not in ("application/xml", "text/xml", "application/octet-stream"):
+        raise InvalidInput("send the .bpmn file as the body with Content-Type application/xml (or multipart 'file')")
+    return request.get_data(cache=False)
+
+
+def _process_arg() -> str | None:
+    process = request.args.get("process")
+    if process is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,199}", process):
+        raise InvalidInput(f"invalid process id {process[:60]!r}")
+    return process
+
+
+def _require_process_owner() -> None:
+    """Refuse before reading a body that only a process owner may send (the engine checks again)."""
+    if PROCESS_OWNER not in g.api_user.roles:
+        raise PermissionDenied(f"{g.api_user.login} is not a process owner (Pemilik Proses)")
+
+
+@bp.post("/definitions")
+@token_required
+def deploy_definition() -> tuple[Response, int]:
+    _require_process_owner()
+    note = request.args.get("note")
+    result = engine().deploy(
+        _uploaded_file(),
+        as_user=g.api_user.login,
+        note=note,
+        activate=_flag("activate"),
+        dry_run=_flag("dry_run"),
+    )
+    return jsonify(result.as_dict()), 201 if result.created and not result.dry_run else 200
+
+
+@bp.get("/definitions")
+@token_required
+def list_definitions() -> Response:
+    found = engine().versions(process=_process_arg(), as_user=g.api_user.login)
+    return jsonify({"definitions": [v.as_dict() for v in found]})
+
+
+@bp.get("/definitions/<int:version>/bpmn")
+@token_required
+def download_definition(version: int) -> Response:
+    found = engine().definition_file(version, process=_process_arg(), as_user=g.api_user.login)
+    return Response(
+        found.data,
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.post("/definitions/<int:version>/activate")
+@token_required
+def activate_definition(version: int) -> Response:
+    _require_process_owner()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("note"), str):
+        raise InvalidInput('the request body must be a JSON object with a change note, e.g. {"note": "..."}')
+    done = engine().activate(version, process=_process_arg(), as_user=g.api_user.login, note=body["note"])
+    return jsonify(done.as_dict())
 
 
 def init_app(app: Flask) -> None:

@@ -135,6 +135,7 @@ EVENT = {
                 "sla_breached",
                 "instance_completed",
                 "instance_cancelled",
+                "instance_migrated",
             ],
         },
         "at": DATETIME,
@@ -157,9 +158,90 @@ ERROR = {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                "problems": {"type": "array", "items": _ref("Problem"), "description": "every problem of a diagram"},
             },
         }
     },
+}
+
+PROBLEM = {
+    "type": "object",
+    "required": ["line", "element", "message"],
+    "properties": {
+        "line": NULLABLE_INT,
+        "element": NULLABLE_STRING,
+        "name": NULLABLE_STRING,
+        "message": {"type": "string"},
+    },
+}
+
+DEPLOY_RESULT = {
+    "type": "object",
+    "required": ["process", "version", "sha256", "created", "active", "dry_run", "problems"],
+    "properties": {
+        "process": {"type": "string"},
+        "version": {"type": "integer", "minimum": 1},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "created": {"type": "boolean", "description": "false: this exact file was deployed before, as this version"},
+        "active": {"type": "boolean", "description": "whether new applications start on this version"},
+        "dry_run": {"type": "boolean"},
+        "problems": {"type": "array", "maxItems": 0},
+    },
+}
+
+VERSION = {
+    "type": "object",
+    "required": [
+        "process",
+        "version",
+        "name",
+        "sha256",
+        "deployed_at",
+        "deployed_by",
+        "note",
+        "active",
+        "running_instances",
+    ],
+    "properties": {
+        "process": {"type": "string"},
+        "version": {"type": "integer", "minimum": 1},
+        "name": {"type": "string"},
+        "sha256": {"type": "string"},
+        "deployed_at": DATETIME,
+        "deployed_by": NULLABLE_STRING,
+        "note": NULLABLE_STRING,
+        "active": {"type": "boolean"},
+        "running_instances": {"type": "integer", "minimum": 0},
+        "last_activated_at": NULLABLE_DATETIME,
+    },
+}
+
+ACTIVATION = {
+    "type": "object",
+    "required": ["process", "version", "activated_at", "activated_by", "note"],
+    "properties": {
+        "process": {"type": "string"},
+        "version": {"type": "integer", "minimum": 1},
+        "activated_at": DATETIME,
+        "activated_by": NULLABLE_STRING,
+        "note": NULLABLE_STRING,
+    },
+}
+
+PROCESS_PARAM = {
+    "name": "process",
+    "in": "query",
+    "description": "the process id (default: the process activated most recently)",
+    "schema": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.-]{0,199}$"},
+}
+# a change note: text without control characters (line breaks and tabs allowed)
+NOTE_CHAR = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+NOTE = {"type": "string", "pattern": f"^{NOTE_CHAR}{{0,2000}}$"}
+REQUIRED_NOTE = {
+    "type": "string",
+    "maxLength": 2000,
+    "pattern": f"^{NOTE_CHAR}*[^\\s\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]{NOTE_CHAR}*$",
+    "description": "what changed and why (required)",
 }
 
 FORM_DATA = {
@@ -172,10 +254,11 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "malformed request",
         401: "no valid bearer token",
-        403: "not allowed for this user (wrong lane or not the applicant)",
+        403: "not allowed for this user (wrong lane, not the applicant, not a process owner)",
         404: "not found, or not visible to this user",
         409: "already completed, or changed by someone else meanwhile",
-        422: "form data invalid (fields names each problem) or the process could not continue",
+        422: "form data invalid (fields names each problem), a diagram refused (problems lists every problem), "
+        "or the process could not continue",
     }
     return {
         str(code): {"description": text[code], "content": {"application/json": {"schema": _ref("Error")}}}
@@ -318,6 +401,88 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/definitions": {
+                "get": {
+                    "summary": "Every deployed version of a process, newest first (process owners, auditors)",
+                    "parameters": [PROCESS_PARAM],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["definitions"],
+                                "properties": {"definitions": {"type": "array", "items": _ref("Version")}},
+                            },
+                            "the versions",
+                        ),
+                        **_errors(400, 401, 403, 404),
+                    },
+                },
+                "post": {
+                    "summary": "Deploy a .bpmn file as saved by a modeler (process owners)",
+                    "description": "Nothing is stored unless the whole file is valid; a refusal lists every "
+                    "problem with its line and element. The first version of a process is active at once; a later "
+                    "one only with activate=true (or POST /definitions/{version}/activate).",
+                    "parameters": [
+                        {"name": "note", "in": "query", "schema": NOTE},
+                        {"name": "activate", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                        {"name": "dry_run", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/xml": {"schema": {"type": "string"}},
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["file"],
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "201": _json(_ref("DeployResult"), "a new version stored"),
+                        "200": _json(_ref("DeployResult"), "a dry run, or the file was deployed before"),
+                        **_errors(400, 401, 403, 422),
+                    },
+                },
+            },
+            "/definitions/{version}/bpmn": {
+                "get": {
+                    "summary": "A version's file exactly as uploaded",
+                    "parameters": [_id_param("version", "integer"), PROCESS_PARAM],
+                    "responses": {
+                        "200": {
+                            "description": "the BPMN 2.0 XML file",
+                            "content": {"application/xml": {"schema": {}}},
+                        },
+                        **_errors(400, 401, 403, 404),
+                    },
+                }
+            },
+            "/definitions/{version}/activate": {
+                "post": {
+                    "summary": "Put a version into service for new applications (process owners); a rollback "
+                    "is activating an older one",
+                    "parameters": [_id_param("version", "integer"), PROCESS_PARAM],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["note"],
+                                    "properties": {"note": REQUIRED_NOTE},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_ref("Activation"), "activated"),
+                        **_errors(400, 401, 403, 404, 409),
+                    },
+                }
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -330,6 +495,10 @@ def document() -> dict[str, Any]:
                 "Instance": INSTANCE,
                 "Event": EVENT,
                 "Error": ERROR,
+                "Problem": PROBLEM,
+                "DeployResult": DEPLOY_RESULT,
+                "Version": VERSION,
+                "Activation": ACTIVATION,
             },
         },
     }

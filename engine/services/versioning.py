@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..inputs import text_ok
 from ..store.models import Activation, Definition, Instance
 from ..store.uow import UnitOfWork
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..model_diff import ModelDiff
 
 MAX_NOTE = 2000
+MAX_VERSION = 2**31 - 1
 _DEFINITIONS, _ACTIVATIONS = Definition.__table__, Activation.__table__
 
 
@@ -67,6 +68,8 @@ def definition(session: Session, process_id: str | None, version: int) -> Defini
     process = resolve_process(session, process_id)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InvalidInput(f"invalid version {version!r}: a version is a whole number from 1")
+    if version > MAX_VERSION:  # beyond the column: certainly not deployed
+        raise NotFound(f"{process} has no version {version}")
     row = session.execute(
         select(Definition).where(Definition.process_id == process, Definition.version == version)
     ).scalar_one_or_none()
@@ -135,9 +138,17 @@ def clean_note(note: str | None, *, required: bool = False) -> str | None:
         if required:
             raise InvalidInput("a change note is required: say what changed and why")
         return None
-    if not text_ok(note, MAX_NOTE):
+    if not text_ok(note, MAX_NOTE) or not _encodable(note):
         raise InvalidInput(f"a change note has at most {MAX_NOTE} characters and no control characters")
     return note
+
+
+def _encodable(text: str) -> bool:
+    try:  # a lone surrogate (from a JSON escape) can be neither stored nor hashed
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def record_activation(uow: UnitOfWork, ctx: Context, row: Definition, by: str | None, note: str | None) -> None:
@@ -175,7 +186,7 @@ def activate(
     row = definition(session, process_id, version)
     current = active_definition(session.connection(), row.process_id)
     if current is not None and current.id == row.id:
-        raise InvalidInput(f"{row.process_id} version {row.version} is already the active version")
+        raise Conflict(f"{row.process_id} version {row.version} is already the active version")
     by = as_user or recorded_by
     record_activation(uow, ctx, row, by, note)
     uow.flush()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import Engine
-from engine.errors import DefinitionInvalid, InvalidInput, NotFound, PermissionDenied
+from engine.errors import Conflict, DefinitionInvalid, InvalidInput, NotFound, PermissionDenied
 from engine.store.models import Activation, Definition
 
 from ..conftest import OWNER, PTSP_BPMN
@@ -63,7 +63,7 @@ def test_activating_needs_a_process_owner_and_a_note(engine: Engine) -> None:
             engine.activate(2, as_user=login, note="x")
     with pytest.raises(InvalidInput, match="change note is required"):
         engine.activate(2, as_user=OWNER, note="  ")
-    with pytest.raises(InvalidInput, match="already the active version"):
+    with pytest.raises(Conflict, match="already the active version"):
         engine.activate(1, as_user=OWNER, note="x")
     with pytest.raises(NotFound, match="ptsp has no version 7"):
         engine.activate(7, as_user=OWNER, note="x")
@@ -117,8 +117,9 @@ def test_deploy_and_activate_in_one_step(engine: Engine) -> None:
 def test_download_gives_the_exact_file(engine: Engine) -> None:
     data = version_with("PT20M").replace(b"\n", b"\r\n")  # a Windows modeler's line ends stay
     engine.deploy(data, as_user=OWNER)
-    assert engine.definition_file(2, as_user=OWNER) == data
-    assert engine.definition_file(1) == PTSP_BPMN.read_bytes()
+    found = engine.definition_file(2, as_user=OWNER)
+    assert (found.data, found.filename) == (data, "ptsp-v2.bpmn")
+    assert engine.definition_file(1).data == PTSP_BPMN.read_bytes()
 
 
 def test_one_activation_row_per_activation(engine: Engine) -> None:

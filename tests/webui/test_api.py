@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
@@ -11,7 +13,16 @@ from werkzeug.wrappers import Request
 from engine import Engine
 from webui.openapi import document
 
+from ..conftest import PTSP_BPMN
 from ..helpers import Application, fingerprint, valid_data
+
+
+def version_with(standard: str) -> bytes:
+    """The diagram with step 2's time standard changed, as a process owner would deploy it."""
+    old = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT15M</bpmn:timeDuration>'
+    text = PTSP_BPMN.read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, old.replace("PT15M", standard), 1).encode()
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +39,8 @@ def api(app, engine: Engine, spec: OpenAPI):
     def call(method: str, path: str, user: str | None = None, **kwargs):
         headers = kwargs.pop("headers", {})
         if user is not None:
-            tokens.setdefault(user, engine.create_token(user)[0])
+            if user not in tokens:  # one token per user, not one per call
+                tokens[user] = engine.create_token(user)[0]
             headers["Authorization"] = f"Bearer {tokens[user]}"
         response = client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
         # the app consumed the request's body; validate against an identical fresh request
@@ -148,6 +160,28 @@ def test_every_documented_response_is_exercised(api, engine: Engine) -> None:
         hit("GET", template, template.replace("{id}", str(app.id)), "warga")
         hit("GET", template, template.replace("{id}", str(app.id)))
         hit("GET", template, template.replace("{id}", "999"), "warga")
+    xml, v2 = PTSP_BPMN.read_bytes(), version_with("PT20M")
+    for who in ("pemilik", None, "kasi"):
+        hit("GET", "/definitions", "/definitions", who)
+    hit("GET", "/definitions", "/definitions?process=tidak_ada", "pemilik")
+    hit("GET", "/definitions", "/definitions?process=b%21d", "pemilik")
+    path = "/definitions"
+    hit("POST", path, path, "pemilik", data=xml, content_type="text/plain")
+    hit("POST", path, path, data=xml, content_type="application/xml")
+    hit("POST", path, path, "kasi", data=xml, content_type="application/xml")
+    hit("POST", path, path, "pemilik", data=b"<bukan-bpmn/>", content_type="application/xml")
+    hit("POST", path, path, "pemilik", data=xml, content_type="application/xml")
+    hit("POST", path, path, "pemilik", data=v2, content_type="application/xml")
+    for who, number in (("pemilik", 2), (None, 2), ("kasi", 2), ("pemilik", 9)):
+        hit("GET", "/definitions/{version}/bpmn", f"/definitions/{number}/bpmn", who)
+    hit("GET", "/definitions/{version}/bpmn", "/definitions/1/bpmn?process=b%21d", "pemilik")
+    path = "/definitions/{version}/activate"
+    hit("POST", path, "/definitions/2/activate", "pemilik", json={"catatan": "x"})
+    hit("POST", path, "/definitions/2/activate", json={"note": "x"})
+    hit("POST", path, "/definitions/2/activate", "kasi", json={"note": "x"})
+    hit("POST", path, "/definitions/9/activate", "pemilik", json={"note": "x"})
+    hit("POST", path, "/definitions/2/activate", "pemilik", json={"note": "Langkah 2 menjadi 20 menit"})
+    hit("POST", path, "/definitions/2/activate", "pemilik", json={"note": "sekali lagi"})
 
     documented = {
         (p, method, status)
@@ -208,3 +242,44 @@ def test_the_document_states_the_limits_the_api_enforces(api) -> None:
     assert api("GET", "/tasks?offset=999999", "ptsp").status_code == 200
     assert api("GET", "/tasks?offset=1000000", "ptsp").status_code == 400
     assert set(parameters["lane"]["enum"]) == {"Pemohon", "PTSP", "Kepala Kantor", "Kasubag", "Kasi"}
+
+
+def test_process_owners_deploy_download_and_activate_through_the_api(app, api, engine: Engine) -> None:
+    api("GET", "/definitions", "pemilik")  # the token exists before the fingerprint
+    before = fingerprint(engine)
+    refused = api("POST", "/definitions", "pemilik", data=b"<bpmn:definitions", content_type="application/xml")
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "definition_invalid" and error["problems"][0]["line"] == 1
+    assert fingerprint(engine) == before
+    planned = api(
+        "POST", "/definitions?dry_run=true", "pemilik", data=version_with("PT20M"), content_type="application/xml"
+    )
+    assert planned.status_code == 200 and planned.get_json()["version"] == 2 and planned.get_json()["dry_run"]
+    assert fingerprint(engine) == before
+
+    upload = {"file": (io.BytesIO(version_with("PT20M")), "ptsp.bpmn")}  # a browser's or curl -F's upload
+    token = engine.create_token("pemilik")[0]
+    deployed = app.test_client().post(
+        "/api/v1/definitions?note=Langkah%202%20jadi%2020%20menit",
+        data=upload,
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert deployed.status_code == 201
+    assert {k: deployed.get_json()[k] for k in ("version", "created", "active")} == {
+        "version": 2,
+        "created": True,
+        "active": False,
+    }
+    listed = api("GET", "/definitions", "pemilik").get_json()["definitions"]
+    assert [(d["version"], d["active"], d["deployed_by"], d["note"]) for d in listed] == [
+        (2, False, "pemilik", "Langkah 2 jadi 20 menit"),
+        (1, True, "tests", None),
+    ]
+    download = api("GET", "/definitions/2/bpmn", "pemilik")
+    assert download.data == version_with("PT20M")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="ptsp-v2.bpmn"'
+    done = api("POST", "/definitions/2/activate", "pemilik", json={"note": "Standar baru berlaku"})
+    assert done.status_code == 200 and done.get_json()["activated_by"] == "pemilik"
+    assert [d["active"] for d in api("GET", "/definitions", "pemilik").get_json()["definitions"]] == [True, False]

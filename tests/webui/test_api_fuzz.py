@@ -69,7 +69,7 @@ CHECKS = [
     positive_data_acceptance,  # what it allows is not refused as malformed
 ]
 # Who sends the request: mostly an applicant or staff of two lanes, at times nobody or an impostor.
-SENDERS = ["warga", "warga", "ptsp", "ptsp", "kasi", None, "bogus"]
+SENDERS = ["warga", "warga", "ptsp", "ptsp", "kasi", "pemilik", None, "bogus"]
 
 
 class World:
@@ -77,7 +77,8 @@ class World:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.tokens = {login: engine.create_token(login)[0] for login in ("warga", "warga2", *BY_LANE.values())}
+        logins = ("warga", "warga2", "pemilik", *BY_LANE.values())
+        self.tokens = {login: engine.create_token(login)[0] for login in logins}
         self.tokens["bogus"] = "ptsp_" + "x" * 40
         fresh = Application(engine)  # waits at step 1, for the applicant
         along = Application(engine)

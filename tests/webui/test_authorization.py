@@ -19,7 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from engine import Engine, PermissionDenied
 
-from ..conftest import password_of
+from ..conftest import OWNER, password_of
 from ..helpers import Application, fingerprint, valid_data
 
 USERS = ["anon", "warga", "warga2", "ptsp", "kepala", "kasubag", "kasi", "inspektorat"]
@@ -36,7 +36,7 @@ def scene(engine: Engine, browser, auditor):
     a.do(1)
     b = Application(engine)
     clients = {user: browser(None if user == "anon" else user) for user in USERS}
-    tokens = {user: engine.create_token(user)[0] for user in USERS if user != "anon"}
+    tokens = {user: engine.create_token(user)[0] for user in [*USERS, OWNER] if user != "anon"}
     return {
         "a": a.id,
         "b": b.id,
@@ -338,6 +338,33 @@ API = [
         },
     ),
 ]
+
+
+# The process owner's routes: everyone above, and the process owner (no lane).
+STAFF_AND_APPLICANTS = ["warga", "warga2", "ptsp", "kepala", "kasubag", "kasi"]
+VERSION_API = [
+    (
+        "GET",
+        "/api/v1/definitions",
+        {"anon": NO_TOKEN, OWNER: 200, "inspektorat": 200} | dict.fromkeys(STAFF_AND_APPLICANTS, 403),
+    ),
+    (
+        "GET",
+        "/api/v1/definitions/1/bpmn",
+        {"anon": NO_TOKEN, OWNER: 200, "inspektorat": 200} | dict.fromkeys(STAFF_AND_APPLICANTS, 403),
+    ),
+    (  # the JSON body is not a file: only the process owner gets that far
+        "POST",
+        "/api/v1/definitions",
+        {"anon": NO_TOKEN, OWNER: 400, "inspektorat": 403} | dict.fromkeys(STAFF_AND_APPLICANTS, 403),
+    ),
+    (
+        "POST",
+        "/api/v1/definitions/1/activate",
+        {"anon": NO_TOKEN, OWNER: 400, "inspektorat": 403} | dict.fromkeys(STAFF_AND_APPLICANTS, 403),
+    ),
+]
+API += VERSION_API
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), API, ids=[f"{m} {p}" for m, p, _ in API])

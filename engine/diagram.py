@@ -5,18 +5,23 @@ version was deployed from) and a ``Marks`` value (which elements are done,
 active, overdue; which flows were taken), so the live view of an application
 and the replay of its history at any event draw the same way. Everything the
 diagram says (names, labels) is escaped: a diagram is untrusted input.
+
+``render_changes_svg(definition, diff)`` draws a new version with what changed
+since the active one marked (``change-added``, ``change-changed``), for a
+process owner to review before activating it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from .definitions import BPMN, BPMNDI, parse_xml
+from .definitions import BPMN, BPMNDI, ParsedDefinition, parse_xml
+from .model_diff import ADDED, CHANGED, ModelDiff
 
 DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
@@ -31,6 +36,8 @@ STATUS_LABELS = {
         "overdue": "Melewati batas waktu",
         "taken": "Alur yang dilalui",
         "legend": "Keterangan",
+        "added": "Ditambahkan",
+        "changed": "Diubah",
     },
     "en": {
         "completed": "Completed",
@@ -38,6 +45,8 @@ STATUS_LABELS = {
         "overdue": "Past its deadline",
         "taken": "Path taken",
         "legend": "Legend",
+        "added": "Added",
+        "changed": "Changed",
     },
 }
 
@@ -183,16 +192,32 @@ def _vertical_text(text: str | None, x: float, y: float, w: float, h: float) -> 
     )
 
 
-def _title(s: _Shape | _Edge, status: str | None, words: dict[str, str]) -> str:
+def _attr(text: str) -> str:
+    """Text for a double-quoted attribute value."""
+    return escape(text, {'"': "&quot;"})
+
+
+def _title(
+    s: _Shape | _Edge, status: str | None, words: dict[str, str], change: str | None = None, notes: Sequence[str] = ()
+) -> str:
     text = s.name or s.id
-    if status:
-        text += f" ({words[status]})"
+    for word in (status, change):
+        if word in words:
+            text += f" ({words[word]})"
+    for note in notes:
+        text += f"\n{note}"
     return f"<title>{escape(text)}</title>"
 
 
-def _shape_svg(s: _Shape, status: str | None, words: dict[str, str]) -> str:
-    cls = f"el {s.kind}" + (f" is-{status}" if status else "")
-    parts = [f'<g class="{cls}" data-element="{escape(s.id)}">', _title(s, status, words)]
+def _change_class(change: str | None) -> str:
+    return f" change-{change}" if change in (ADDED, CHANGED) else ""
+
+
+def _shape_svg(
+    s: _Shape, status: str | None, words: dict[str, str], change: str | None = None, notes: Sequence[str] = ()
+) -> str:
+    cls = f"el {s.kind}" + (f" is-{status}" if status else "") + _change_class(change)
+    parts = [f'<g class="{cls}" data-element="{_attr(s.id)}">', _title(s, status, words, change, notes)]
     cx, cy = s.x + s.w / 2, s.y + s.h / 2
     if s.kind in ("userTask", "manualTask", "task"):
         parts.append(f'<rect class="body" x="{s.x}" y="{s.y}" width="{s.w}" height="{s.h}" rx="10" ry="10"/>')
@@ -249,16 +274,21 @@ def _shape_svg(s: _Shape, status: str | None, words: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def _edge_svg(e: _Edge, taken: bool, words: dict[str, str]) -> str:
+def _edge_svg(
+    e: _Edge, taken: bool, words: dict[str, str], change: str | None = None, notes: Sequence[str] = ()
+) -> str:
     cls = "flow" if e.kind == "sequenceFlow" else "association"
     marker = "url(#arrow)" if cls == "flow" else "url(#open-arrow)"
     if taken:
         cls += " is-taken"
         marker = "url(#arrow-taken)"
+    if change in (ADDED, CHANGED):
+        cls += _change_class(change)
+        marker = f"url(#arrow-{change})" if e.kind == "sequenceFlow" else marker
     points = " ".join(f"{x},{y}" for x, y in e.points)
     parts = [
-        f'<g class="{cls}" data-element="{escape(e.id)}">',
-        _title(e, "taken" if taken else None, words),
+        f'<g class="{cls}" data-element="{_attr(e.id)}">',
+        _title(e, "taken" if taken else None, words, change, notes),
         f'<polyline points="{points}" marker-end="{marker}"/>',
     ]
     if e.name and e.label:
@@ -285,14 +315,22 @@ STYLE = """
 .is-active>.body{fill:#e3ecfb;stroke:#1d4fbf;stroke-width:3.5}
 .is-overdue>.body{fill:#fde8e8;stroke:#c01c1c;stroke-width:3.5}
 .flow.is-taken polyline{stroke:#1e7b34;stroke-width:2.4}
+.change-added>.body{fill:#e6f6ea;stroke:#1e7b34;stroke-width:4}
+.change-changed>.body{fill:#fff4dc;stroke:#c77700;stroke-width:4;stroke-dasharray:7 3}
+.lane.change-added>.body,.lane.change-changed>.body{fill:#fff}
+.flow.change-added polyline{stroke:#1e7b34;stroke-width:3}
+.flow.change-changed polyline{stroke:#c77700;stroke-width:3;stroke-dasharray:7 3}
 .legend rect.frame{fill:#fff;stroke:#999}
 .legend text{font:12px sans-serif;fill:#222}
 """
 
 
-def _legend(x: float, y: float, words: dict[str, str]) -> tuple[str, float]:
-    items = [("completed", "is-completed"), ("active", "is-active"), ("overdue", "is-overdue")]
-    width = 40 + sum(30 + len(words[k]) * 7 for k, _ in items) + 30 + len(words["taken"]) * 7
+def _legend(x: float, y: float, words: dict[str, str], changes: bool = False) -> tuple[str, float]:
+    if changes:
+        items = [(ADDED, "change-added"), (CHANGED, "change-changed")]
+    else:
+        items = [("completed", "is-completed"), ("active", "is-active"), ("overdue", "is-overdue")]
+    width = 40 + sum(30 + len(words[k]) * 7 for k, _ in items) + (0 if changes else 30 + len(words["taken"]) * 7)
     parts = [
         f'<g class="legend" transform="translate({x},{y})">',
         f'<rect class="frame" x="0" y="0" width="{width}" height="34" rx="4"/>',
@@ -305,16 +343,80 @@ def _legend(x: float, y: float, words: dict[str, str]) -> tuple[str, float]:
         )
         parts.append(f'<text x="{cursor + 28}" y="21">{escape(words[key])}</text>')
         cursor += 34 + len(words[key]) * 7
-    parts.append(f'<g class="flow is-taken"><polyline points="{cursor},17 {cursor + 22},17"/></g>')
-    parts.append(f'<text x="{cursor + 28}" y="21">{escape(words["taken"])}</text>')
+    if not changes:
+        parts.append(f'<g class="flow is-taken"><polyline points="{cursor},17 {cursor + 22},17"/></g>')
+        parts.append(f'<text x="{cursor + 28}" y="21">{escape(words["taken"])}</text>')
     parts.append("</g>")
     return "".join(parts), width
 
 
-def render_svg(xml: bytes, marks: Marks = Marks(), *, title: str | None = None, lang: str = "id") -> str:
-    """The diagram of ``xml`` as a standalone SVG document, with ``marks`` applied."""
+def render_svg(
+    xml: bytes,
+    marks: Marks = Marks(),
+    *,
+    title: str | None = None,
+    lang: str = "id",
+    changes: Mapping[str, str] | None = None,
+    notes: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The diagram of ``xml`` as a standalone SVG document, with ``marks`` applied.
+
+    ``changes`` (element id -> "added" | "changed", see ``ModelDiff.changed_elements``)
+    marks elements with the classes ``change-added``/``change-changed`` and shows the
+    change legend; ``notes`` adds lines to an element's tooltip.
+    """
+    return _render(parse_xml(xml), marks, title=title, lang=lang, changes=changes, notes=notes)
+
+
+def render_changes_svg(
+    definition: ParsedDefinition | etree._ElementTree | bytes,
+    diff: ModelDiff,
+    *,
+    title: str | None = None,
+    lang: str = "id",
+    notes: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The NEW version's diagram with what ``diff`` found added or changed marked.
+
+    Removed elements are not in this diagram; ``diff`` lists them. Tooltips name the
+    change in ``lang``; ``notes`` (element id -> lines) adds detail to them, and by
+    default, in English, they carry the diff's own sentences.
+    """
+    if isinstance(definition, ParsedDefinition):
+        tree = definition.tree
+    elif isinstance(definition, (bytes, bytearray)):
+        tree = parse_xml(bytes(definition))
+    else:
+        tree = definition
+    if notes is None and lang == "en":
+        notes = diff.notes()
+    changes = diff.changed_elements(lane_ids(tree))
+    return _render(tree, Marks(), title=title, lang=lang, changes=changes, notes=notes)
+
+
+def lane_ids(tree: etree._ElementTree) -> dict[str, str]:
+    """Lane name -> lane element id (the first lane of that name)."""
+    out: dict[str, str] = {}
+    for lane in tree.getroot().iter(f"{{{BPMN}}}lane"):
+        name = (lane.get("name") or "").strip()
+        if name and lane.get("id"):
+            out.setdefault(name, lane.get("id"))
+    return out
+
+
+def _render(
+    tree: etree._ElementTree,
+    marks: Marks,
+    *,
+    title: str | None,
+    lang: str,
+    changes: Mapping[str, str] | None,
+    notes: Mapping[str, Sequence[str]] | None,
+) -> str:
     words = STATUS_LABELS.get(lang, STATUS_LABELS["id"])
-    shapes, edges = _read(parse_xml(xml))
+    change_of = {k: v for k, v in (changes or {}).items() if v in (ADDED, CHANGED)}
+    note_of = notes or {}
+    shapes, edges = _read(tree)
     if not shapes:
         raise ValueError("the diagram has no shapes to draw")
     xs = [s.x for s in shapes] + [p[0] for e in edges for p in e.points]
@@ -326,7 +428,7 @@ def render_svg(xml: bytes, marks: Marks = Marks(), *, title: str | None = None, 
             x2.append(s.label[0] + s.label[2])
             y2.append(s.label[1] + s.label[3])
     left, top, right, bottom = min(xs) - 20, min(ys) - 20, max(x2) + 20, max(y2) + 20
-    legend, legend_width = _legend(left + 10, bottom + 6, words)
+    legend, legend_width = _legend(left + 10, bottom + 6, words, changes is not None)
     width, height = max(right - left, legend_width + 20), bottom - top + 50
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" '
@@ -340,35 +442,45 @@ def render_svg(xml: bytes, marks: Marks = Marks(), *, title: str | None = None, 
         'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1e7b34"/></marker>',
         '<marker id="open-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto"><path d="M0,0 L10,5 L0,10" fill="none" stroke="#666"/></marker>',
+        '<marker id="arrow-added" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+        'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1e7b34"/></marker>',
+        '<marker id="arrow-changed" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+        'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#c77700"/></marker>',
         "</defs>",
     ]
+
     # containers first (pool, lanes, groups last so they draw over lanes), then flows, then nodes
+    def container(s: _Shape, cls: str) -> str:
+        change = change_of.get(s.id)
+        title = _title(s, None, words, change, note_of.get(s.id, ())) if change else ""
+        return f'<g class="{cls}{_change_class(change)}" data-element="{_attr(s.id)}">{title}'
+
     for s in (s for s in shapes if s.kind == "participant"):
         out.append(
-            f'<g class="pool" data-element="{escape(s.id)}"><rect class="body" x="{s.x}" y="{s.y}" '
+            f'{container(s, "pool")}<rect class="body" x="{s.x}" y="{s.y}" '
             f'width="{s.w}" height="{s.h}"/>'
             f'<line x1="{s.x + 30}" y1="{s.y}" x2="{s.x + 30}" y2="{s.y + s.h}" stroke="#444"/>'
             f"{_vertical_text(s.name, s.x, s.y, 30, s.h)}</g>"
         )
     for s in (s for s in shapes if s.kind == "lane"):
         out.append(
-            f'<g class="lane" data-element="{escape(s.id)}"><rect class="body" x="{s.x}" y="{s.y}" '
+            f'{container(s, "lane")}<rect class="body" x="{s.x}" y="{s.y}" '
             f'width="{s.w}" height="{s.h}"/>{_vertical_text(s.name, s.x, s.y, 30, s.h)}</g>'
         )
     for s in (s for s in shapes if s.kind == "group"):
         out.append(
-            f'<g class="group" data-element="{escape(s.id)}"><rect class="body" x="{s.x}" y="{s.y}" '
+            f'{container(s, "group")}<rect class="body" x="{s.x}" y="{s.y}" '
             f'width="{s.w}" height="{s.h}" rx="8"/>'
             f"{_text(s.name, s.x + s.w / 2, s.y + 2, s.w - 20)}</g>"
         )
     for e in edges:
-        out.append(_edge_svg(e, e.id in marks.taken_flows, words))
+        out.append(_edge_svg(e, e.id in marks.taken_flows, words, change_of.get(e.id), note_of.get(e.id, ())))
     containers = {"participant", "lane", "group"}
     nodes = [s for s in shapes if s.kind not in containers]
     # boundary events last, so they sit on top of their activity
     nodes.sort(key=lambda s: s.kind == "boundaryEvent")
     for s in nodes:
-        out.append(_shape_svg(s, marks.status(s.id), words))
+        out.append(_shape_svg(s, marks.status(s.id), words, change_of.get(s.id), note_of.get(s.id, ())))
     out.append(legend)
     out.append("</svg>")
     return "\n".join(out)

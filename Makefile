@@ -7,8 +7,9 @@ export PTSP_DATABASE_URL ?= sqlite:///var/ptsp.db
 
 NODE_STAMP := tools/bpmn-js/node_modules/.installed
 CATALOGS   := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/messages.po))
+PROBLEM_CATALOGS := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/problems.po))
 
-.PHONY: venv node-deps catalogs translations run demo cluster test test-postgres lint format bench clean
+.PHONY: venv node-deps catalogs translations problem-translations run demo cluster test test-postgres lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +31,24 @@ node-deps: $(NODE_STAMP)
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ -l $(word 3,$(subst /, ,$<)) -D messages >/dev/null
 
-catalogs: $(CATALOGS)
+# The deploy problems' words (engine/definitions.py's templates), a catalog domain of their own.
+# Fuzzy entries are left out: a problem shown in Indonesian is one somebody has checked.
+webui/translations/%/LC_MESSAGES/problems.mo: webui/translations/%/LC_MESSAGES/problems.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ -l $* -D problems >/dev/null
+
+catalogs: $(CATALOGS) $(PROBLEM_CATALOGS)
 
 ## Update the .po files after changing UI texts (then translate the new entries).
 translations: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o webui/translations/messages.pot .
 	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations --no-fuzzy-matching
+
+## Update problems.po after changing a deploy problem's wording (then translate the new entries).
+problem-translations: venv
+	$(BIN)/pybabel extract --no-default-keywords -k problem -k _problem -k N_ --no-location --sort-output \
+		--project PTSP -o webui/translations/problems.pot engine/definitions.py
+	$(BIN)/pybabel update -D problems -i webui/translations/problems.pot -d webui/translations --no-fuzzy-matching
 
 ## Set up the embedded SQLite database, the deployed diagram and demo users, and serve the UI on :5000.
 run: venv catalogs

@@ -7,6 +7,13 @@ lane, timers that parse, no executable extensions, no ids that collide with
 SpiffWorkflow's internal names, one executable process) and reports *every*
 problem it finds, each with its line and element. Only a file without problems
 becomes a ``ParsedDefinition``.
+
+Each problem is a constant English template with ``{placeholders}`` and the
+values that fill it in (see ``Problem``), written for the process owner who
+fixes the diagram in Camunda Modeler: what is wrong, and what to do about it.
+The templates are the message ids of the ``problems`` catalog
+(``webui/translations/*/LC_MESSAGES/problems.po``); a template kept in a table
+is marked with ``N_`` so that ``make problem-translations`` extracts it too.
 """
 
 from __future__ import annotations
@@ -42,10 +49,18 @@ from .model import (
 
 MAX_BYTES = 2 * 1024 * 1024
 
+
+def N_(template: str) -> str:
+    """Mark a problem template kept in a table, for the catalog; returns it unchanged."""
+    return template
+
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
 NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "camunda": CAMUNDA}
 
 # Flow elements this engine executes. Everything else is refused by name, so
@@ -76,19 +91,35 @@ OTHER_PROCESS_CHILDREN = {
 }
 ACTIVITIES = {"userTask", "manualTask"}
 REFUSED_REASONS = {
-    "task": "a plain task is done by nobody in this engine; make it a User Task so that a lane's staff do it",
-    "scriptTask": "script tasks are not allowed: a diagram must not run code",
-    "serviceTask": "service tasks are not supported: this engine calls no external services",
-    "businessRuleTask": "business rule tasks are not supported",
-    "sendTask": "send tasks are not supported",
-    "receiveTask": "receive tasks are not supported",
-    "callActivity": "call activities are not supported",
-    "subProcess": "sub-processes are not supported; model the steps in the lanes directly",
-    "transaction": "transactions are not supported",
-    "adHocSubProcess": "ad-hoc sub-processes are not supported",
-    "eventBasedGateway": "event-based gateways are not supported",
-    "complexGateway": "complex gateways are not supported",
-    "dataStoreReference": "data stores are not supported",
+    "task": N_(
+        "a plain task is done by nobody in this engine; make it a User Task (wrench icon > User Task) "
+        "so that the staff of its lane do it"
+    ),
+    "scriptTask": N_(
+        "script tasks are not allowed: a diagram must not run code; make it a User Task "
+        "(wrench icon > User Task) done by the staff of its lane"
+    ),
+    "serviceTask": N_(
+        "service tasks are not supported: this engine calls no external services; make it a User Task "
+        "(wrench icon > User Task) done by the staff of its lane"
+    ),
+    "businessRuleTask": N_(
+        "business rule tasks are not supported; decide with an exclusive gateway and a condition on each of its flows"
+    ),
+    "sendTask": N_("send tasks are not supported; make it a User Task in which the staff send the message themselves"),
+    "receiveTask": N_(
+        "receive tasks are not supported; make it a User Task in which the staff record what they received"
+    ),
+    "callActivity": N_("call activities are not supported; draw the called steps in the lanes of this diagram"),
+    "subProcess": N_("sub-processes are not supported; model the steps in the lanes directly"),
+    "transaction": N_("transactions are not supported; model the steps in the lanes directly"),
+    "adHocSubProcess": N_("ad-hoc sub-processes are not supported; model the steps in the lanes directly"),
+    "eventBasedGateway": N_(
+        "event-based gateways are not supported; use an exclusive gateway with conditions, "
+        "or a timer on the edge of the task that waits"
+    ),
+    "complexGateway": N_("complex gateways are not supported; use an exclusive, parallel or inclusive gateway"),
+    "dataStoreReference": N_("data stores are not supported; use a data object"),
 }
 ALLOWED_EVENT_DEFINITIONS = {"timerEventDefinition"}
 ALLOWED_EXTENSIONS = {(CAMUNDA, "formData"), (CAMUNDA, "properties")}
@@ -100,9 +131,15 @@ CONSTRAINTS = {"required", "readonly", "minlength", "maxlength", "min", "max"}
 # Elements inside an activity that would make the engine run it differently
 # from what the lanes, forms and timers promise.
 REFUSED_INSIDE_ACTIVITIES = {
-    "multiInstanceLoopCharacteristics": "multi-instance tasks are not supported",
-    "standardLoopCharacteristics": "loop tasks are not supported; model the loop with a gateway",
-    "ioSpecification": "task input/output specifications are not supported; use form fields and data objects",
+    "multiInstanceLoopCharacteristics": N_(
+        "multi-instance tasks are not supported; remove the multi-instance marker (wrench icon, the three lines)"
+    ),
+    "standardLoopCharacteristics": N_(
+        "loop tasks are not supported; remove the loop marker and model the loop with a gateway"
+    ),
+    "ioSpecification": N_(
+        "task input/output specifications are not supported; use form fields and data objects instead"
+    ),
 }
 # What may sit inside camunda:formData and camunda:properties: form fields and their parts.
 ALLOWED_INSIDE_EXTENSIONS = {
@@ -140,29 +177,33 @@ def _ns(el: etree._Element) -> str | None:
     return etree.QName(el).namespace if isinstance(el.tag, str) else None
 
 
-def _label(el: etree._Element) -> str | None:
-    ident = el.get("id")
-    name = el.get("name")
-    if ident and name:
-        return f'{ident} "{name}"'
-    return ident or name
-
-
 def _prefixed(el: etree._Element) -> str:
     prefixes = {BPMN: "bpmn:", CAMUNDA: "camunda:", BPMNDI: "bpmndi:"}
     namespace = _ns(el)
     return prefixes.get(namespace or "", f"{{{namespace}}}" if namespace else "") + _local(el)
 
 
-def _label_near(el: etree._Element) -> str | None:
-    """The element's label, or "tag in <nearest labelled ancestor>" for an anonymous one."""
-    own = _label(el)
-    if own:
-        return own
-    for ancestor in el.iterancestors():
-        if isinstance(ancestor.tag, str) and _label(ancestor):
-            return f"{_local(el)} in {_label(ancestor)}"
-    return _local(el) or None
+def _where(el: etree._Element | None) -> tuple[str | None, str | None]:
+    """The id and name a process owner finds the element by: its own, or its nearest ancestor's.
+
+    An element without an id (a lane's flowNodeRef, a task's documentation) is
+    found in the modeler through the element that holds it.
+    """
+    if el is None:
+        return None, None
+    for node in (el, *el.iterancestors()):
+        if isinstance(node.tag, str) and (node.get("id") or node.get("name")):
+            return node.get("id") or None, (node.get("name") or "").strip() or None
+    return None, None
+
+
+def _problem(
+    template: str, el: etree._Element | None = None, /, *, at_line: int | None = None, **params: object
+) -> Problem:
+    """A problem about ``el`` (located by its line, id and name), worded by ``template`` and ``params``."""
+    element, name = _where(el)
+    line = at_line if at_line is not None else (el.sourceline if el is not None else None)
+    return Problem.of(template, params, element=element, name=name, line=line)
 
 
 @lru_cache(maxsize=1)
@@ -173,18 +214,39 @@ def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(path))
 
 
+NOT_BPMN = N_(
+    "this file is not a BPMN diagram (its root element is <{root}>); upload the .bpmn file "
+    "that Camunda Modeler saves for the process, not a decision table, a form or a picture"
+)
+SVG_DOCTYPE = re.compile(rb"<!DOCTYPE\s+svg\b")
+DOCTYPE_REFUSED = N_(
+    "DOCTYPE and ENTITY declarations are not allowed (entity expansion and XXE are refused); "
+    "Camunda Modeler never writes them: save the diagram again from the modeler"
+)
+
+
 def parse_xml(data: bytes) -> etree._ElementTree:
     """Parse untrusted XML: no DTD, no entities, no network, bounded size."""
     if not isinstance(data, (bytes, bytearray)):
-        raise DefinitionInvalid([Problem("the diagram must be given as bytes")])
+        raise DefinitionInvalid([_problem("the diagram must be uploaded as a file (bytes), not as text")])
     if len(data) > MAX_BYTES:
-        raise DefinitionInvalid([Problem(f"file is {len(data)} bytes; the limit is {MAX_BYTES} bytes")])
-    if not data.strip():
-        raise DefinitionInvalid([Problem("file is empty")])
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise DefinitionInvalid(
-            [Problem("DOCTYPE and ENTITY declarations are not allowed (entity expansion and XXE are refused)")]
+            [
+                _problem(
+                    "the file is {size} bytes; the limit is {limit} bytes. "
+                    "Check that you chose the .bpmn file that Camunda Modeler saved",
+                    size=len(data),
+                    limit=MAX_BYTES,
+                )
+            ]
         )
+    if not data.strip():
+        raise DefinitionInvalid([_problem("the file is empty; choose the .bpmn file that Camunda Modeler saved")])
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        if SVG_DOCTYPE.search(bytes(data[:4096])):
+            # Camunda Modeler's "Export as SVG" writes a DOCTYPE: say what the file is, not what it declares
+            raise DefinitionInvalid([_problem(NOT_BPMN, root="svg")])
+        raise DefinitionInvalid([_problem(DOCTYPE_REFUSED)])
     parser = etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -196,31 +258,109 @@ def parse_xml(data: bytes) -> etree._ElementTree:
     try:
         tree = etree.ElementTree(etree.fromstring(bytes(data), parser))
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        raise DefinitionInvalid([Problem(f"not well-formed XML: {exc.msg}", line=line)]) from None
+        raise DefinitionInvalid(
+            [
+                _problem(
+                    "the file is damaged and cannot be read (not well-formed XML: {detail}); a file cut short "
+                    "or edited by hand looks like this: save the diagram again from Camunda Modeler",
+                    at_line=exc.lineno or None,
+                    detail=exc.msg,
+                )
+            ]
+        ) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise DefinitionInvalid([Problem("DOCTYPE declarations are not allowed")])
+        raise DefinitionInvalid([_problem(DOCTYPE_REFUSED)])
     return tree
 
 
-def _xsd_problems(tree: etree._ElementTree) -> list[Problem]:
+def _not_bpmn(tree: etree._ElementTree) -> list[Problem]:
+    """A file of another kind (a DMN table, an SVG picture, a form) gets one problem, not the schema's."""
+    root = tree.getroot()
+    if _local(root) == "definitions" and _ns(root) == BPMN:
+        return []
+    if _ns(root):
+        return [
+            _problem(
+                "this file is not a BPMN diagram (its root element is <{root}> of {namespace}); upload the .bpmn "
+                "file that Camunda Modeler saves for the process, not a decision table, a form or a picture",
+                at_line=root.sourceline,
+                root=_local(root),
+                namespace=_ns(root),
+            )
+        ]
+    return [
+        _problem(
+            NOT_BPMN,
+            at_line=root.sourceline,
+            root=_local(root),
+        )
+    ]
+
+
+def _duplicate_ids(tree: etree._ElementTree) -> tuple[list[Problem], set[str]]:
+    """Every id used twice, each second use located and named; and the duplicated ids.
+
+    Only the ids the schema makes unique: a camunda:formField or camunda:value
+    id may repeat in another task's form.
+    """
+    first: dict[str, etree._Element] = {}
+    problems: list[Problem] = []
+    for el in tree.getroot().iter():
+        ident = el.get("id") if isinstance(el.tag, str) and _ns(el) in SCHEMA_NAMESPACES else None
+        if not ident:
+            continue
+        if ident in first:
+            problems.append(
+                _problem(
+                    "the id '{id}' is used by two elements (the other one is on line {other_line}); "
+                    "every element needs an id of its own: change one in the properties panel (General > ID)",
+                    el,
+                    id=ident,
+                    other_line=first[ident].sourceline,
+                )
+            )
+        else:
+            first[ident] = el
+    return problems, {p.params["id"] for p in problems}
+
+
+# What engine.expressions says of a call, ``function calls are not allowed (getVariable(...))``.
+FUNCTION_CALL = re.compile(r"function calls are not allowed \((?P<call>[^()]*)\(\.\.\.\)\)")
+DUPLICATE_ID_ENTRY = re.compile(r"attribute 'id': '(?P<id>[^']*)' is not a valid value of the atomic type 'xs:ID'")
+PREFIXES = {BPMN: "bpmn:", BPMNDI: "bpmndi:", DC: "dc:", DI: "di:", CAMUNDA: "camunda:", XSI: "xsi:"}
+SCHEMA_NAMESPACES = {BPMN, BPMNDI, DC, DI}
+
+
+def _xsd_problems(tree: etree._ElementTree, duplicates: set[str]) -> list[Problem]:
     schema = _schema()
     if schema.validate(tree):
         return []
     problems = []
     for entry in schema.error_log:
-        element = None
+        message = entry.message
+        twice = DUPLICATE_ID_ENTRY.search(message)
+        if twice and twice.group("id") in duplicates:
+            continue  # reported in the process owner's words by _duplicate_ids
+        found = None
         if entry.path:
             try:
                 prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k} | NS
-                found = tree.xpath(entry.path, namespaces=prefixes)
-                if found and isinstance(found[0], etree._Element):
-                    element = _label_near(found[0])
+                hits = tree.xpath(entry.path, namespaces=prefixes)
+                if hits and isinstance(hits[0], etree._Element):
+                    found = hits[0]
             except etree.XPathError:
-                element = None
-        message = entry.message
-        message = message.replace("{" + BPMN + "}", "bpmn:").replace("{" + BPMNDI + "}", "bpmndi:")
-        problems.append(Problem(f"does not conform to the BPMN 2.0 schema: {message}", element, entry.line))
+                found = None
+        for namespace, prefix in PREFIXES.items():
+            message = message.replace("{" + namespace + "}", prefix)
+        problems.append(
+            _problem(
+                "the file does not follow the BPMN 2.0 schema: {detail} If the file was edited by hand, "
+                "undo that edit; otherwise draw this part again in Camunda Modeler",
+                found,
+                at_line=entry.line,
+                detail=message,
+            )
+        )
     return problems
 
 
@@ -231,10 +371,10 @@ class _Checker:
         self.root = tree.getroot()
         self.problems: list[Problem] = []
 
-    def problem(self, message: str, el: etree._Element | None = None) -> None:
-        self.problems.append(
-            Problem(message, _label_near(el) if el is not None else None, el.sourceline if el is not None else None)
-        )
+    def problem(
+        self, template: str, el: etree._Element | None = None, /, *, at_line: int | None = None, **params: object
+    ) -> None:
+        self.problems.append(_problem(template, el, at_line=at_line, **params))
 
     def xpath(self, node: etree._Element, path: str) -> list:
         return node.xpath(path, namespaces=NS)
@@ -242,7 +382,7 @@ class _Checker:
     # -- the whole document ------------------------------------------------
     def run(self) -> ProcessModel | None:
         if _local(self.root) != "definitions" or _ns(self.root) != BPMN:
-            self.problem("the root element must be bpmn:definitions")
+            self.problems += _not_bpmn(self.root.getroottree())
             return None
         self.check_ids()
         process = self.executable_process()
@@ -259,26 +399,61 @@ class _Checker:
             if ident is None:
                 continue
             if ident in RESERVED_IDS:
-                self.problem(f"the id '{ident}' is reserved by the workflow engine; rename the element", el)
+                self.problem(
+                    "the id '{id}' is reserved by the workflow engine; give the element another ID "
+                    "in the properties panel (General > ID), for example '{suggestion}'",
+                    el,
+                    id=ident,
+                    suggestion=f"{_local(el)[:1].upper()}{_local(el)[1:]}_{ident}",
+                )
             elif "." in ident:
-                self.problem(f"the id '{ident}' contains '.', which the workflow engine reserves", el)
+                self.problem(
+                    "the id '{id}' contains '.', which the workflow engine reserves; "
+                    "use only letters, digits and _ in the ID (properties panel, General > ID)",
+                    el,
+                    id=ident,
+                )
             if len(ident) > MAX_ID:
-                self.problem(f"an id is {len(ident)} characters long; the limit is {MAX_ID}", el)
+                self.problem(
+                    "an id is {length} characters long; the limit is {limit}: "
+                    "choose a shorter ID in the properties panel (General > ID)",
+                    el,
+                    length=len(ident),
+                    limit=MAX_ID,
+                )
             if _ns(el) == BPMN and len(el.get("name") or "") > MAX_NAME:
-                self.problem(f"a name is {len(el.get('name'))} characters long; the limit is {MAX_NAME}", el)
+                self.problem(
+                    "a name is {length} characters long; the limit is {limit}: "
+                    "shorten the name and put the details in the element's documentation",
+                    el,
+                    length=len(el.get("name")),
+                    limit=MAX_NAME,
+                )
 
     def executable_process(self) -> etree._Element | None:
         processes = self.xpath(self.root, "bpmn:process")
         executable = [p for p in processes if p.get("isExecutable", "false") == "true"]
         if not executable:
-            self.problem('no executable process: set isExecutable="true" on the process')
+            self.problem(
+                "the diagram has no executable process: select the pool and tick "
+                '"Executable" in the properties panel (isExecutable="true")',
+                processes[0] if processes else None,
+            )
             return None
         if len(executable) > 1:
             for p in executable[1:]:
-                self.problem("only one executable process per file is supported", p)
+                self.problem(
+                    "only one executable process per file is supported; "
+                    'untick "Executable" on every pool but the office\'s process',
+                    p,
+                )
             return None
         if not executable[0].get("id"):
-            self.problem("the executable process has no id; its id names the process and its versions", executable[0])
+            self.problem(
+                "the executable process has no id; give the process an ID in the properties panel "
+                "of its pool: the ID names the process and its versions",
+                executable[0],
+            )
             return None
         return executable[0]
 
@@ -289,35 +464,38 @@ class _Checker:
                     continue
                 key = (_ns(child), _local(child))
                 if key not in ALLOWED_EXTENSIONS:
-                    owner = ext.getparent()
-                    prefix = "camunda:" if key[0] == CAMUNDA else f"{{{key[0]}}}"
-                    self.problems.append(
-                        Problem(
-                            f"extension {prefix}{key[1]} is not supported; only camunda:formData and "
-                            "camunda:properties are allowed, because other extensions can run code",
-                            _label(owner),
-                            child.sourceline,
-                        )
+                    self.problem(
+                        "the extension {extension} is not supported; only forms (camunda:formData) and "
+                        "properties (camunda:properties) are allowed, because other extensions can run code: "
+                        "remove it in the properties panel (for example under Execution listeners)",
+                        ext.getparent(),
+                        at_line=child.sourceline,
+                        extension=_prefixed(child),
                     )
         for allowed in self.xpath(
             self.root, "//bpmn:extensionElements/camunda:formData|//bpmn:extensionElements/camunda:properties"
         ):
             for inner in allowed.iterdescendants():
                 if isinstance(inner.tag, str) and (_ns(inner), _local(inner)) not in ALLOWED_INSIDE_EXTENSIONS:
-                    self.problems.append(
-                        Problem(
-                            f"{_prefixed(inner)} inside camunda:{_local(allowed)} is not supported "
-                            f"(only {', '.join('camunda:' + n for _, n in sorted(ALLOWED_INSIDE_EXTENSIONS))})",
-                            _label_near(allowed),
-                            inner.sourceline,
-                        )
+                    self.problem(
+                        "{inner} inside {container} is not supported; only {allowed} belong there: "
+                        "remove it (it was probably added by hand)",
+                        allowed,
+                        at_line=inner.sourceline,
+                        inner=_prefixed(inner),
+                        container=_prefixed(allowed),
+                        allowed=", ".join("camunda:" + n for _, n in sorted(ALLOWED_INSIDE_EXTENSIONS)),
                     )
         for el in self.root.iter():
             if not isinstance(el.tag, str):
                 continue
             if _ns(el) == BPMN and _local(el) in TEXT_ONLY and any(isinstance(c.tag, str) for c in el):
                 # BPMN lets any element sit in these; SpiffWorkflow would find flows and events hidden there
-                self.problem(f"bpmn:{_local(el)} must be plain text, without elements inside", el)
+                self.problem(
+                    "{tag} must be plain text, without elements inside: remove the XML tags written into it",
+                    el,
+                    tag=_prefixed(el),
+                )
             for attr in el.attrib:
                 q = etree.QName(attr)
                 if q.namespace == CAMUNDA and q.localname in {
@@ -327,31 +505,56 @@ class _Checker:
                     "resultVariable",
                     "topic",
                 }:
-                    self.problem(f"attribute camunda:{q.localname} is not supported: it would run code", el)
+                    self.problem(
+                        "the setting camunda:{attribute} is not supported, because it would run code: "
+                        "clear it in the properties panel (Implementation)",
+                        el,
+                        attribute=q.localname,
+                    )
 
     # -- lanes -----------------------------------------------------------------
     def lanes(self, process: etree._Element) -> tuple[tuple[str, ...], dict[str, str]]:
         names: list[str] = []
         lane_of: dict[str, str] = {}
+        # each lane's flowNodeRef, so that one naming nothing can be reported once the process is read
+        self.lane_refs: list[tuple[etree._Element, str, str]] = []
         for lane in self.xpath(process, ".//bpmn:lane"):
             if self.xpath(lane, "bpmn:childLaneSet"):
-                self.problem("nested lanes are not supported", lane)
+                self.problem("lanes inside lanes are not supported; keep one level of lanes, one lane per role", lane)
             name = (lane.get("name") or "").strip()
             if not name:
-                self.problem("a lane has no name; name it after one of the office's roles", lane)
+                self.problem(
+                    "a lane has no name; name it after one of the office's roles: {lanes}",
+                    lane,
+                    lanes=", ".join(KNOWN_LANES),
+                )
                 continue
             if name not in KNOWN_LANES:
                 self.problem(
-                    f"unknown lane '{name}'; lanes must be named after the office's roles: " + ", ".join(KNOWN_LANES),
+                    "unknown lane '{lane}': name every lane after one of the office's roles ({lanes}), "
+                    "written exactly so",
                     lane,
+                    lane=name,
+                    lanes=", ".join(KNOWN_LANES),
                 )
             if name in names:
-                self.problem(f"lane '{name}' appears twice", lane)
+                self.problem(
+                    "lane '{lane}' appears twice; merge the two lanes into one, so that a role has one lane",
+                    lane,
+                    lane=name,
+                )
             names.append(name)
             for ref in self.xpath(lane, "bpmn:flowNodeRef"):
                 node_id = (ref.text or "").strip()
+                self.lane_refs.append((ref, node_id, name))
                 if node_id in lane_of and lane_of[node_id] != name:
-                    self.problem(f"'{node_id}' is placed in two lanes ({lane_of[node_id]}, {name})", lane)
+                    self.problem(
+                        "'{node}' is placed in two lanes ({first}, {second}); move it into one lane",
+                        lane,
+                        node=node_id,
+                        first=lane_of[node_id],
+                        second=name,
+                    )
                 lane_of[node_id] = name
         return tuple(names), lane_of
 
@@ -378,15 +581,16 @@ class _Checker:
                 self.refused.add(el.get("id") or "")
                 continue
             if kind not in ("laneSet", "documentation", "extensionElements") and not el.get("id"):
-                self.problem(f"a {kind} has no id", el)
+                self.problem("a {kind} has no id; give it one in the properties panel (General > ID)", el, kind=kind)
                 continue
             if kind == "dataObject":
                 data_objects[el.get("id")] = el.get("name") or el.get("id")
                 if not IDENTIFIER.match(el.get("id")):
                     self.problem(
-                        "a data object id must be a plain identifier (letters, digits, _), "
-                        "because it names a process variable",
+                        "the data object's id '{id}' must be a plain identifier (letters, digits and _, "
+                        "not starting with a digit), because it names a process variable",
                         el,
+                        id=el.get("id"),
                     )
                 continue
             if kind == "dataObjectReference":
@@ -396,7 +600,12 @@ class _Checker:
             if kind in OTHER_PROCESS_CHILDREN:
                 continue
             if kind not in SUPPORTED_FLOW_NODES:
-                self.problem(f"{kind} is not supported by this engine", el)
+                self.problem(
+                    "{kind} is not supported by this engine; remove it, or draw the step as a user task, "
+                    "a gateway or an event",
+                    el,
+                    kind=_prefixed(el),
+                )
                 self.refused.add(el.get("id"))
                 continue
             ident = el.get("id")
@@ -412,24 +621,53 @@ class _Checker:
 
         for ident, el in ref_els.items():
             if ref_target[ident] not in data_objects:
-                self.problem(f"data object reference '{ident}' points to no data object", el)
+                self.problem(
+                    "data object reference '{ref}' points to no data object; delete it and draw the data object again",
+                    el,
+                    ref=ident,
+                )
+        in_process = {el.get("id") for el in process if isinstance(el.tag, str) and el.get("id")}
+        for ref, node_id, lane_name in self.lane_refs:
+            if node_id not in in_process:
+                self.problem(
+                    "the lane '{lane}' lists '{node}', which is not an element of this process "
+                    "(left behind when it was deleted by hand); remove that flowNodeRef from the lane",
+                    ref,
+                    lane=lane_name,
+                    node=node_id,
+                )
         if len(nodes) > MAX_FLOW_NODES:
             self.problem(
-                f"the process has {len(nodes)} events, tasks and gateways; the limit is {MAX_FLOW_NODES}", process
+                "the process has {count} events, tasks and gateways; the limit is {limit}: "
+                "split it into smaller processes",
+                process,
+                count=len(nodes),
+                limit=MAX_FLOW_NODES,
             )
             return None
         flows = self.flows(process, nodes)
 
         if len(starts) != 1:
-            self.problem(f"the process needs exactly one start event, found {len(starts)}", process)
+            self.problem(
+                "the process needs exactly one start event, found {count}: every application starts "
+                "in one place, when the applicant comes",
+                process,
+                count=len(starts),
+            )
             return None
         start = starts[0]
         if self.xpath(start, "bpmn:*[contains(local-name(), 'EventDefinition')]"):
-            self.problem("the start event must be a plain (none) start event", start)
+            self.problem(
+                "the start event must be a plain (none) start event: remove its timer or message "
+                "(wrench icon > Start Event)",
+                start,
+            )
         if lane_of.get(start.get("id")) != APPLICANT_LANE:
             self.problem(
-                f"the start event must be in the {APPLICANT_LANE} lane: applications are started by their applicants",
+                "the start event must be in the {lane} lane: applications are started by their applicants; "
+                "move it into that lane",
                 start,
+                lane=APPLICANT_LANE,
             )
         start_form = self.form(start)
 
@@ -443,7 +681,7 @@ class _Checker:
         for node in nodes.values():
             if node.kind in ACTIVITIES and node.lane is None:
                 self.problem(
-                    "user task is not in any lane; place it in the lane of the role that does it",
+                    "the task is not in any lane; drag it into the lane of the role that does it",
                     self.node_els[node.id],
                 )
 
@@ -474,13 +712,20 @@ class _Checker:
             condition = (cond_el[0].text or "").strip() if cond_el else None
             flow = FlowDef(ident, el.get("name"), el.get("sourceRef"), el.get("targetRef"), condition or None)
             flows[ident], self.flow_els[ident] = flow, el
-            for end, ref in (("source", flow.source), ("target", flow.target)):
-                if ref not in nodes and ref not in self.refused:
-                    self.problem(
-                        f"the flow's {end} '{ref}' is not a task, event or gateway of this process; "
-                        "a sequence flow connects flow nodes",
-                        el,
-                    )
+            if flow.source not in nodes and flow.source not in self.refused:
+                self.problem(
+                    "the flow's source '{ref}' is not a task, event or gateway of this process; "
+                    "draw the arrow again so that it starts at a task, an event or a gateway",
+                    el,
+                    ref=flow.source,
+                )
+            if flow.target not in nodes and flow.target not in self.refused:
+                self.problem(
+                    "the flow's target '{ref}' is not a task, event or gateway of this process; "
+                    "draw the arrow again so that it ends at a task, an event or a gateway",
+                    el,
+                    ref=flow.target,
+                )
         self.check_outgoing(nodes, flows)
         for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
             default = gw.get("default")
@@ -488,7 +733,12 @@ class _Checker:
                 continue
             f = flows.get(default)
             if f is None or f.source != gw.get("id"):
-                self.problem(f"the default flow '{default}' is not an outgoing flow of this gateway", gw)
+                self.problem(
+                    "the default flow '{flow}' is not an outgoing flow of this gateway; "
+                    "mark one of the gateway's own outgoing flows as the default flow",
+                    gw,
+                    flow=default,
+                )
                 continue
             flows[default] = replace(f, is_default=True)
         return flows
@@ -500,11 +750,17 @@ class _Checker:
         for ident, node in nodes.items():
             n = count.get(ident, 0)
             if node.kind == "endEvent" and n:
-                self.problem("an end event ends its path: it cannot have an outgoing flow", self.node_els[ident])
+                self.problem(
+                    "an end event ends its path: it cannot have an outgoing flow; delete the flow, "
+                    "or end the path at another end event",
+                    self.node_els[ident],
+                )
             elif node.kind not in BRANCHING and n > 1:
                 self.problem(
-                    f"a {node.kind} may have only one outgoing flow, not {n}; split the path with a gateway",
+                    "a {kind} may have only one outgoing flow, not {count}; split the path with a gateway after it",
                     self.node_els[ident],
+                    kind=node.kind,
+                    count=n,
                 )
 
     def attach_timers(self, timers: dict[str, TimerDef], tasks: dict[str, TaskDef]) -> None:
@@ -517,9 +773,10 @@ class _Checker:
                 tasks[t.id] = replace(t, timers=(*t.timers, timer.id))
             elif timer.attached_to not in self.refused:
                 self.problem(
-                    f"a boundary timer must be attached to a user task of this process; "
-                    f"'{timer.attached_to}' is not one",
+                    "a boundary timer must be attached to a user task of this process; '{target}' is not one: "
+                    "drag the timer onto the edge of the user task whose time standard it watches",
                     self.node_els[timer.id],
+                    target=timer.attached_to,
                 )
 
     def check_loops(self, nodes: dict[str, NodeDef], flows: dict[str, FlowDef], timers: dict[str, TimerDef]) -> None:
@@ -537,17 +794,22 @@ class _Checker:
             (
                 ACTIVITIES,
                 True,
-                "passes no user task that waits for a person, so the engine would run it forever; "
-                "route it through a user task (a boundary timer's path must not lead back to its task)",
+                N_(
+                    "the loop through {nodes} passes no user task that waits for a person, so the engine would "
+                    "run it forever; route it through a user task (a boundary timer's path must not lead back "
+                    "to its task)"
+                ),
             ),
             (
                 DECIDING,
                 False,
-                "has no exclusive or inclusive gateway to leave it by, so it could never end; "
-                "add a gateway that decides whether to go round again",
+                N_(
+                    "the loop through {nodes} has no exclusive or inclusive gateway to leave it by, so it could "
+                    "never end; add a gateway that decides whether to go round again"
+                ),
             ),
         )
-        for breakers, timers_bypass, reason in rules:
+        for breakers, timers_bypass, template in rules:
             graph: dict[str, list[str]] = {ident: [] for ident, node in nodes.items() if node.kind not in breakers}
             for flow in flows.values():
                 if flow.source in graph and flow.target in graph:
@@ -560,24 +822,35 @@ class _Checker:
                                 graph[flow.source].append(timer.id)
             for loop in _loops(graph):
                 first = min(loop, key=lambda ident: self.node_els[ident].sourceline or 0)
-                self.problem(f"the loop through {', '.join(sorted(loop))} {reason}", self.node_els[first])
+                self.problem(template, self.node_els[first], nodes=", ".join(sorted(loop)))
 
     def check_event_definitions(self, el: etree._Element, kind: str) -> None:
         for d in self.xpath(el, "bpmn:*[contains(local-name(), 'EventDefinition')]"):
             name = _local(d)
             if name not in ALLOWED_EVENT_DEFINITIONS:
-                self.problem(f"{name} is not supported: only timer events are", el)
+                self.problem(
+                    "{definition} is not supported: only timer events are; make it a timer event (wrench icon) "
+                    "or remove it",
+                    el,
+                    definition=name,
+                )
             elif kind in ("endEvent", "intermediateThrowEvent"):
-                self.problem("a throwing event cannot carry a timer", el)
+                self.problem(
+                    "a throwing event cannot carry a timer; to wait, use an intermediate timer catch event", el
+                )
 
     def timer(self, el: etree._Element, kind: str) -> TimerDef | None:
         defs = self.xpath(el, "bpmn:timerEventDefinition")
         if not defs:
             if kind == "boundaryEvent":
-                self.problem("a boundary event must be a timer", el)
+                self.problem(
+                    "a boundary event must be a timer: make it a timer boundary event (wrench icon) or remove it", el
+                )
             elif kind == "intermediateCatchEvent":
                 self.problem(
-                    "an intermediate catch event must be a timer: it is the only event this engine waits for", el
+                    "an intermediate catch event must be a timer: it is the only event this engine waits for; "
+                    "make it a timer (wrench icon) or remove it",
+                    el,
                 )
             return None
         if kind == "startEvent":
@@ -586,16 +859,28 @@ class _Checker:
         found = [(k, self.xpath(d, f"bpmn:{k}")) for k in ("timeDuration", "timeDate", "timeCycle")]
         found = [(k, v[0]) for k, v in found if v]
         if len(found) != 1:
-            self.problem("a timer needs exactly one of timeDuration, timeDate or timeCycle", el)
+            self.problem(
+                "a timer needs exactly one of Duration, Date or Cycle (timeDuration, timeDate, timeCycle); "
+                "set its type to Duration and write the time standard, for example PT15M",
+                el,
+            )
             return None
         key, value_el = found[0]
         text = (value_el.text or "").strip()
         kind_name = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}[key]
         if kind_name == "cycle":
-            self.problem("timer cycles are not supported; use a duration such as PT15M", el)
+            self.problem(
+                "timer cycles are not supported ('{value}'); set the timer's type to Duration and write "
+                "the time standard once, for example PT15M (15 minutes) or P1D (1 day)",
+                el,
+                value=text,
+            )
             return None
         if not text:
-            self.problem(f"the timer's {key} is empty", el)
+            self.problem(
+                "the timer has no value; write the time standard as PT15M (15 minutes), PT2H (2 hours) or P1D (1 day)",
+                el,
+            )
             return None
         self.check_timer_value(el, kind_name, text)
         attached = el.get("attachedToRef") if kind == "boundaryEvent" else None
@@ -608,22 +893,68 @@ class _Checker:
             try:
                 expressions.parse(text)
             except ExpressionError as exc:
-                self.problem(f"timer expression: {exc.message}", el)
+                self.problem(
+                    "the timer expression cannot be read: {detail}. Write the time standard as PT15M or P1D, "
+                    "or name a form field that holds it, such as ${{batas_waktu}}",
+                    el,
+                    detail=exc.message,
+                )
             return
+        too_long = N_(
+            "the time standard '{value}' is longer than {years} years; check the number "
+            "(PT15M is 15 minutes, P1D is 1 day)"
+        )
         try:
             if kind == "duration":
                 duration = Duration.parse(text)
                 start = datetime(2000, 1, 1, tzinfo=WIB)
                 if WallClockCalendar().add(start, duration) > start.replace(year=2000 + LONGEST_TIMER_YEARS):
-                    self.problem(f"timer value {text!r} is longer than {LONGEST_TIMER_YEARS} years", el)
+                    self.problem(too_long, el, value=text, years=LONGEST_TIMER_YEARS)
             else:
                 datetime.fromisoformat(text)
         except ExpressionError as exc:
-            self.problem(f"timer value {exc.message}", el)
+            self.duration_problem(el, text, exc)
         except OverflowError:
-            self.problem(f"timer value {text!r} is longer than {LONGEST_TIMER_YEARS} years", el)
+            self.problem(too_long, el, value=text, years=LONGEST_TIMER_YEARS)
         except ValueError:
-            self.problem(f"timer value {text!r} is not an ISO 8601 date-time", el)
+            self.problem(
+                "the timer date '{value}' is not an ISO 8601 date and time; write it as, for example, "
+                "2026-12-31T16:00:00+07:00",
+                el,
+                value=text,
+            )
+
+    def duration_problem(self, el: etree._Element, text: str, exc: ExpressionError) -> None:
+        """Say how to write the duration the process owner meant, when that can be told."""
+        meant = _duration_meant(text)
+        if meant:
+            self.problem(
+                "the time standard '{value}' is not an ISO 8601 duration; write it as {suggestion}",
+                el,
+                value=text,
+                suggestion=meant,
+            )
+        elif re.fullmatch(r"PT(\d+D)[0-9HMS.,]*", text.upper()):
+            self.problem(
+                "the time standard '{value}' is not an ISO 8601 duration: days go before the T; "
+                "write {suggestion} (P1D is 1 day, P1DT2H is 1 day and 2 hours)",
+                el,
+                value=text,
+                suggestion=_days_before_t(text),
+            )
+        elif "weeks" in exc.message:
+            self.problem(
+                "the time standard '{value}' mixes weeks with other units; write the weeks as days (P1W2D is P9D)",
+                el,
+                value=text,
+            )
+        else:
+            self.problem(
+                "the time standard '{value}' is not an ISO 8601 duration; write it as PT15M (15 minutes), "
+                "PT2H (2 hours) or P1D (1 day)",
+                el,
+                value=text,
+            )
 
     # -- tasks and forms --------------------------------------------------------------
     def properties(self, el: etree._Element) -> dict[str, str]:
@@ -640,7 +971,10 @@ class _Checker:
                 self.problem(reason, el)
         name = (el.get("name") or "").strip()
         if not name:
-            self.problem("the task has no name", el)
+            self.problem(
+                "the task has no name; name it after its step in the SOP, for example 'Memeriksa kelengkapan berkas'",
+                el,
+            )
         props = self.properties(el)
         sop_step = None
         if "sop_step" in props:
@@ -648,11 +982,32 @@ class _Checker:
             if re.fullmatch(r"[0-9]{1,2}", raw) and 1 <= int(raw) <= 99:
                 sop_step = int(raw)
             else:
-                self.problem(f"sop_step must be a whole number from 1 to 99, not {raw!r}", el)
+                self.problem(
+                    "the property sop_step must be a whole number from 1 to 99 (the step's number in the SOP), "
+                    "not '{value}'",
+                    el,
+                    value=raw,
+                )
         doc_el = self.xpath(el, "bpmn:documentation")
         documentation = (doc_el[0].text or "").strip() if doc_el else None
-        inputs = self.associated(el, "dataInputAssociation/bpmn:sourceRef", "reads", ref_target)
-        outputs = self.associated(el, "dataOutputAssociation/bpmn:targetRef", "writes", ref_target)
+        inputs = self.associated(
+            el,
+            "dataInputAssociation/bpmn:sourceRef",
+            N_(
+                "the task reads '{ref}', which is not a data object reference of this process; "
+                "connect the association to a data object drawn in this diagram"
+            ),
+            ref_target,
+        )
+        outputs = self.associated(
+            el,
+            "dataOutputAssociation/bpmn:targetRef",
+            N_(
+                "the task writes '{ref}', which is not a data object reference of this process; "
+                "connect the association to a data object drawn in this diagram"
+            ),
+            ref_target,
+        )
         return TaskDef(
             ident,
             name or ident,
@@ -666,13 +1021,13 @@ class _Checker:
             tuple(dict.fromkeys(outputs)),
         )
 
-    def associated(self, el: etree._Element, path: str, verb: str, ref_target: dict[str, str]) -> tuple[str, ...]:
+    def associated(self, el: etree._Element, path: str, template: str, ref_target: dict[str, str]) -> tuple[str, ...]:
         """The data objects a task's data associations name; each must be a reference in this process."""
         found = []
         for ref in self.xpath(el, f"bpmn:{path}"):
             name = (ref.text or "").strip()
             if name not in ref_target:
-                self.problem(f"the task {verb} '{name}', which is not a data object reference of this process", el)
+                self.problem(template, el, ref=name)
             elif ref_target[name]:
                 found.append(ref_target[name])
         return tuple(found)
@@ -685,29 +1040,44 @@ class _Checker:
             ftype = (f.get("type") or "string").strip()
             if not IDENTIFIER.match(fid):
                 self.problem(
-                    f"form field id {fid!r} must be a plain identifier (letters, digits, _), "
-                    "because conditions refer to it",
+                    "form field id '{field}' must be a plain identifier (letters, digits and _, not starting "
+                    "with a digit), because conditions refer to it; change it in the form editor",
                     el,
+                    field=fid,
                 )
                 continue
             if fid in seen:
-                self.problem(f"form field '{fid}' is declared twice", el)
+                self.problem(
+                    "form field '{field}' is declared twice in this form; remove one of them or give it another id",
+                    el,
+                    field=fid,
+                )
             seen.add(fid)
             if ftype not in FIELD_TYPES:
                 self.problem(
-                    f"form field '{fid}' has unsupported type '{ftype}' (use one of {', '.join(FIELD_TYPES)})", el
+                    "form field '{field}' has unsupported type '{type}'; choose one of {types} in the form editor",
+                    el,
+                    field=fid,
+                    type=ftype,
+                    types=", ".join(FIELD_TYPES),
                 )
             constraints: dict[str, str] = {}
             for c in self.xpath(f, "camunda:validation/camunda:constraint"):
                 cname = (c.get("name") or "").strip()
                 config = (c.get("config") or "").strip()
                 if cname not in CONSTRAINTS:
-                    self.problem(f"form field '{fid}': unknown constraint '{cname}'", el)
+                    self.problem(
+                        "form field '{field}' has an unknown validation '{constraint}'; use one of {constraints}",
+                        el,
+                        field=fid,
+                        constraint=cname,
+                        constraints=", ".join(sorted(CONSTRAINTS)),
+                    )
                     continue
                 if cname in NUMERIC_CONSTRAINTS:
-                    problem = _numeric_constraint_problem(cname, config)
-                    if problem:
-                        self.problem(f"form field '{fid}': constraint {cname} {problem}", el)
+                    template = _numeric_constraint_problem(cname, config)
+                    if template:
+                        self.problem(template, el, field=fid, constraint=cname, value=config)
                         continue
                 constraints[cname] = config
             values = tuple(
@@ -715,12 +1085,18 @@ class _Checker:
                 for v in self.xpath(f, "camunda:value")
             )
             if ftype == "enum" and not values:
-                self.problem(f"enum form field '{fid}' has no values", el)
+                self.problem(
+                    "enum form field '{field}' has no values; add the choices under Values in the form editor",
+                    el,
+                    field=fid,
+                )
             if fid == SERVICE_FIELD and (ftype != "enum" or any(len(v.name) > MAX_SERVICE_NAME for v in values)):
                 self.problem(
-                    f"form field '{fid}' names the service applied for: it must be an enum "
-                    f"whose values' names have at most {MAX_SERVICE_NAME} characters",
+                    "form field '{field}' names the service applied for: it must be an enum "
+                    "whose values' names have at most {limit} characters",
                     el,
+                    field=fid,
+                    limit=MAX_SERVICE_NAME,
                 )
             required = constraints.pop("required", None) is not None
             fields.append(
@@ -751,10 +1127,32 @@ class _Checker:
             try:
                 expr = expressions.parse(flow.condition)
             except ExpressionError as exc:
-                self.problem(f"condition is not a plain expression: {exc.message}", el)
+                call = FUNCTION_CALL.search(exc.message)
+                if call:  # the Camunda habit, ${execution.getVariable('x')}: worded without the parser's terms
+                    self.problem(
+                        "the condition is not a plain expression: it calls {call}(...), and function calls "
+                        "are not allowed. Write it as a comparison of form fields, such as ${{berkas_lengkap}} "
+                        "or ${{jumlah > 3 && jenis_layanan == 'legalisir_dokumen'}}",
+                        el,
+                        call=call.group("call"),
+                    )
+                    continue
+                self.problem(
+                    "the condition is not a plain expression: {detail}. Write it as a comparison of form fields, "
+                    "such as ${{berkas_lengkap}} or ${{jumlah > 3 && jenis_layanan == 'legalisir_dokumen'}}, "
+                    "without method calls or Java code",
+                    el,
+                    detail=exc.message,
+                )
                 continue
             for name in sorted(expr.names - known):
-                self.problem(f"condition {flow.condition!r} refers to '{name}', which no form field provides", el)
+                self.problem(
+                    "the condition {condition} refers to '{field}', which no form field provides; add a form "
+                    "field with the id '{field}' to a task before the gateway, or correct the name",
+                    el,
+                    condition=flow.condition,
+                    field=name,
+                )
         for gw in self.xpath(process, "bpmn:exclusiveGateway|bpmn:inclusiveGateway"):
             outs = outgoing.get(gw.get("id"), [])
             if len(outs) > 1:
@@ -762,8 +1160,9 @@ class _Checker:
                 if bare:
                     self.problem(
                         "a deciding gateway needs a condition on every outgoing flow (or a default flow); "
-                        f"missing on {', '.join(f.id for f in bare)}",
+                        "missing on {flows}: select each flow and write its condition, or mark one as the default flow",
                         gw,
+                        flows=", ".join(f.id for f in bare),
                     )
 
     # -- diagram interchange -------------------------------------------------------------
@@ -774,12 +1173,24 @@ class _Checker:
             kind = _local(el)
             if kind in SUPPORTED_FLOW_NODES or kind == "dataObjectReference":
                 if el.get("id") not in shapes:
-                    self.problem("element has no shape in the diagram (missing DI)", el)
+                    self.problem(
+                        "the element is in the process but has no shape in the diagram (missing DI), so nobody "
+                        "would see it; delete it and draw it again in Camunda Modeler",
+                        el,
+                    )
             elif kind == "sequenceFlow" and el.get("id") not in edges:
-                self.problem("sequence flow has no edge in the diagram (missing DI)", el)
+                self.problem(
+                    "the sequence flow is in the process but has no arrow in the diagram (missing DI), so nobody "
+                    "would see it; delete it and draw the arrow again in Camunda Modeler",
+                    el,
+                )
         for lane in self.xpath(process, ".//bpmn:lane"):
             if lane.get("id") not in shapes:
-                self.problem("lane has no shape in the diagram (missing DI)", lane)
+                self.problem(
+                    "the lane is in the process but has no shape in the diagram (missing DI); "
+                    "delete it and draw it again in Camunda Modeler",
+                    lane,
+                )
 
 
 def _loops(graph: dict[str, list[str]]) -> list[set[str]]:
@@ -826,15 +1237,57 @@ def _loops(graph: dict[str, list[str]]) -> list[set[str]]:
 
 
 def _numeric_constraint_problem(name: str, config: str) -> str | None:
+    """The template for what is wrong with a numeric validation's value (params: field, constraint, value)."""
     try:
         value = float(config)
     except ValueError:
-        return f"needs a number, not {config!r}"
+        return N_("form field '{field}': the validation {constraint} needs a number, not '{value}'")
     if not math.isfinite(value) or abs(value) > 1e15:
-        return f"must be a finite number below 10^15, not {config!r}"
+        return N_(
+            "form field '{field}': the validation {constraint} must be a finite number below 10^15, not '{value}'"
+        )
     if name in ("minlength", "maxlength") and (value < 0 or not value.is_integer()):
-        return f"must be a whole number of characters, not {config!r}"
+        return N_(
+            "form field '{field}': the validation {constraint} must be a whole number of characters, not '{value}'"
+        )
     return None
+
+
+# How process owners write a time standard in the SOP's words, and the ISO 8601 duration they mean.
+_SOP_UNITS = {
+    "menit": "M",
+    "minute": "M",
+    "minutes": "M",
+    "min": "M",
+    "jam": "H",
+    "hour": "H",
+    "hours": "H",
+    "hari": "D",
+    "hari kerja": "D",
+    "day": "D",
+    "days": "D",
+    "minggu": "W",
+    "week": "W",
+    "weeks": "W",
+}
+_SOP_DURATION = re.compile(r"^\s*(\d{1,4})\s*(" + "|".join(sorted(_SOP_UNITS, key=len, reverse=True)) + r")\s*$", re.I)
+
+
+def _duration_meant(text: str) -> str | None:
+    """``PT15M`` for "15 menit", ``P1D`` for "1 hari": the duration a time standard in words means."""
+    m = _SOP_DURATION.match(text)
+    if m is None:
+        return None
+    number, unit = int(m.group(1)), _SOP_UNITS[m.group(2).lower()]
+    return f"PT{number}{unit}" if unit in "HM" else f"P{number}{unit}"
+
+
+def _days_before_t(text: str) -> str:
+    """``PT1D`` as meant: ``P1D``; ``PT1D2H`` as ``P1DT2H``."""
+    m = re.fullmatch(r"PT(\d+)D(.*)", text.strip().upper())
+    if m is None:
+        return "P1D"
+    return f"P{m.group(1)}D" + (f"T{m.group(2)}" if m.group(2) else "")
 
 
 def _mutu_baku(documentation: str | None) -> MutuBaku:
@@ -851,11 +1304,15 @@ def _mutu_baku(documentation: str | None) -> MutuBaku:
 def load_definition(data: bytes) -> ParsedDefinition:
     """Validate a diagram completely; raise ``DefinitionInvalid`` listing every problem."""
     tree = parse_xml(data)
-    problems = _xsd_problems(tree)
+    problems = _not_bpmn(tree)
     if problems:
         raise DefinitionInvalid(problems)
+    problems, duplicates = _duplicate_ids(tree)
+    problems += _xsd_problems(tree, duplicates)
+    if problems:
+        raise DefinitionInvalid(sorted(problems, key=lambda p: p.line or 0))
     checker = _Checker(tree)
     model = checker.run()
     if checker.problems or model is None:
-        raise DefinitionInvalid(checker.problems or [Problem("the diagram could not be read")])
+        raise DefinitionInvalid(checker.problems or [_problem("the diagram could not be read")])
     return ParsedDefinition(bytes(data), hashlib.sha256(data).hexdigest(), model, tree)

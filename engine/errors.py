@@ -8,7 +8,10 @@ caller for bad input.
 
 from __future__ import annotations
 
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class PtspError(Exception):
@@ -71,23 +74,77 @@ class FormInvalid(PtspError):
         return {e.field: e.message for e in self.errors}
 
 
+class _Params(dict):
+    """A template's values; a placeholder without a value stays as it is written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, params: Mapping[str, Any], fallback: str | None = None) -> str:
+    """``template`` with its ``{placeholders}`` replaced by ``params``; never raises.
+
+    A template that cannot be formatted (a translation with a stray brace, a
+    placeholder with an attribute or an index) gives ``fallback``, or the
+    template as it is written when there is none.
+    """
+    try:
+        return string.Formatter().vformat(template, (), _Params(params))
+    except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+        return template if fallback is None else fallback
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a diagram, located for the person who must fix it."""
+    """One thing wrong with a diagram, located for the person who must fix it.
+
+    ``element`` is the id of the element concerned (for an element without an
+    id, the id of its nearest ancestor that has one) and ``name`` that element's
+    name, as the modeler shows it. ``template`` is the English sentence with
+    ``{placeholders}`` and ``params`` their values (ids, names, values from the
+    file), so that a user interface can look the template up in a catalog and
+    word the problem in its own language (``webui/problems.py``); ``message``
+    is the template filled in, in English. A problem built from a plain
+    message (``Problem("...")``) is its own template, without params.
+    """
 
     message: str
     element: str | None = None
     line: int | None = None
+    name: str | None = None
+    template: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.template:
+            object.__setattr__(self, "template", self.message)
+
+    @classmethod
+    def of(
+        cls,
+        template: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        element: str | None = None,
+        name: str | None = None,
+        line: int | None = None,
+    ) -> Problem:
+        """A problem from a constant template and the values that fill it in."""
+        values = dict(params or {})
+        return cls(fill(template, values), element, line, name or None, template, values)
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "element": self.element, "message": self.message}
+        """``{"line", "element", "name", "message"}``: where, which element (id and name), what to do."""
+        return {"line": self.line, "element": self.element, "name": self.name, "message": self.message}
 
     def __str__(self) -> str:
         where = []
         if self.line is not None:
             where.append(f"line {self.line}")
-        if self.element:
-            where.append(self.element)
+        if self.element and self.name:
+            where.append(f'{self.element} "{self.name}"')
+        elif self.element or self.name:
+            where.append(self.element or f'"{self.name}"')
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 

@@ -154,7 +154,7 @@ def test_invalid_diagram_lists_its_problems(ptsp, tmp_path) -> None:
         "Lane_Kasubag",
         "BatasWaktu_Langkah9_MenerimaProdukLayanan",
     }
-    assert all(set(p) == {"line", "element", "message"} for p in problems)
+    assert all(set(p) == {"line", "element", "name", "message"} for p in problems)
     dry = ptsp("deploy", str(PTSP_BPMN), "--dry-run")
     assert "valid" in dry.stdout
     assert ptsp.json("deploy", str(PTSP_BPMN))["version"] == 1

@@ -18,6 +18,12 @@ Task ids are random per run, so the recorded ids are mapped to the run's ids
 as tasks become ready, and the two workflow states are compared as trees in
 which every id is replaced by its position.
 
+An application moved to another version of its diagram (``instance_migrated``)
+re-executes on the version it was filed on (named in ``instance_started``) up
+to the migration, is migrated there by the same function the live command
+used (``engine.migration.migrate``), and continues on the new version; the
+version it ends on must be the one it is pinned to.
+
 The first difference found is returned as a ``Divergence`` naming the event
 (``seq``) where it shows, or ``None`` when the history holds.
 
@@ -30,7 +36,7 @@ keys older logs lack, or every older history would fail to verify.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,13 +44,17 @@ from typing import Any
 from ..calendar import Calendar
 from ..clock import FixedClock
 from ..errors import PtspError
-from ..runtime import CompiledProcess, Runtime
+from ..migration import DeployedVersion, event_data
+from ..migration import migrate as migrate_workflow
+from ..runtime import Runtime
 from ..scripting import EngineScriptEngine
 from ..services.instances import absorb_form, produced_documents
 from ..services.recording import InstanceRecord, Recorder
 
 # The events that carry an input (a command); all others are consequences.
-COMMANDS = ("instance_started", "task_completed", "sla_breached", "instance_cancelled")
+COMMANDS = ("instance_started", "task_completed", "sla_breached", "instance_cancelled", "instance_migrated")
+# ``load(process_id, version)``: a deployed version, or a PtspError when there is none
+VersionLoader = Callable[[Any, Any], DeployedVersion]
 # The fields an event is compared on (ids are compared through the id map).
 _COMPARED = ("type", "at", "actor", "task_name", "lane", "data")
 _TASK_FIELDS = (
@@ -94,6 +104,10 @@ def _json(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -101,12 +115,13 @@ def _show(value: Any) -> str:
 
 @dataclass
 class _Run:
-    compiled: CompiledProcess
+    load: VersionLoader
     runtime: Runtime
     clock: FixedClock
     stored: StoredInstance
     events: Sequence[Mapping[str, Any]]
     record: InstanceRecord = field(init=False)
+    current: DeployedVersion | None = None  # the version the run executes now
     wf: Any = None
     cursor: int = 0
     to_run: dict[str, str] = field(default_factory=dict)  # recorded task id -> run's task id
@@ -117,10 +132,17 @@ class _Run:
     def __post_init__(self) -> None:
         self.record = InstanceRecord(self.stored.id, self.stored.registration, 0, 0, "running", 0, 0, {})
 
+    @property
+    def compiled(self) -> Any:
+        if self.current is None:
+            raise _Diverged(None, "the log does not say which version the application was filed on")
+        return self.current.compiled
+
     # -- driving -----------------------------------------------------------------
     def replay(self) -> None:
         if not self.events or self.events[0]["type"] != "instance_started":
             raise _Diverged(1, "the log does not begin with the application being filed (instance_started)")
+        self._check_pinned()
         while self.cursor < len(self.events):
             event = self.events[self.cursor]
             if event["type"] not in COMMANDS:
@@ -135,13 +157,16 @@ class _Run:
 
     def _command(self, event: Mapping[str, Any]) -> Recorder:
         seq, kind = event["seq"], event["type"]
-        recorder = Recorder(None, self.record, self.compiled, event["at"], event.get("actor"))  # type: ignore[arg-type]
-        model, data = self.compiled.model, event.get("data") or {}
+        data = event.get("data") or {}
+        if kind == "instance_started":
+            self.current = self._version(seq, data, "filed on")
+        compiled = self.compiled
+        recorder = Recorder(None, self.record, compiled, event["at"], event.get("actor"))  # type: ignore[arg-type]
+        model = compiled.model
         try:
             if kind == "instance_started":
                 if self.cursor != 0:
                     raise _Diverged(seq, f"event {seq}: the application is filed a second time")
-                self._check_version(seq, data)
                 form = data.get("form") or {}
                 self.wf, changes = self.runtime.new_workflow(self.compiled, form)
                 absorb_form(self.record, model.start_form, form)
@@ -170,6 +195,8 @@ class _Run:
                     raise _Diverged(
                         seq, f"event {seq} records a breach at {event['at'].isoformat()}, when no deadline was due"
                     )
+            elif kind == "instance_migrated":
+                self._migrate(seq, event, data, recorder)
             else:  # instance_cancelled
                 changes = self.runtime.cancel(self.wf, model)
                 recorder.apply(changes)
@@ -179,15 +206,49 @@ class _Run:
             raise _Diverged(seq, f"event {seq} ({kind}) cannot be re-executed: {exc.message}") from None
         return recorder
 
-    def _check_version(self, seq: int, data: Mapping[str, Any]) -> None:
-        recorded = (data.get("process"), data.get("version"))
+    def _check_pinned(self) -> None:
+        """The version the log ends on (filed on, or the last migration's target) must be the pinned one."""
+        filed = self.events[0].get("data") or {}
+        said = f"was filed on {filed.get('process')} version {filed.get('version')}"
+        last, seq = (filed.get("process"), filed.get("version")), 1
+        for event in self.events:
+            if event["type"] == "instance_migrated":
+                target = _mapping(_mapping(event.get("data")).get("to"))
+                last, seq = (target.get("process"), target.get("version")), event["seq"]
+        if seq != 1:
+            said += f" and last migrated to {last[0]} version {last[1]} (event {seq})"
         pinned = (self.stored.process_id, self.stored.version)
-        if recorded != pinned:
+        if last != pinned:
+            raise _Diverged(
+                seq, f"the log says the application {said}, but it is pinned to {pinned[0]} version {pinned[1]}"
+            )
+
+    def _version(self, seq: int, ref: Mapping[str, Any], what: str) -> DeployedVersion:
+        try:
+            return self.load(ref.get("process"), ref.get("version"))
+        except PtspError:
             raise _Diverged(
                 seq,
-                f"the log says the application was filed on {recorded[0]} version {recorded[1]}, "
-                f"but it is pinned to {pinned[0]} version {pinned[1]}",
+                f"event {seq} says the application was {what} {ref.get('process')} version {ref.get('version')}, "
+                "which is not deployed",
+            ) from None
+
+    def _migrate(self, seq: int, event: Mapping[str, Any], data: Mapping[str, Any], recorder: Recorder) -> None:
+        if self.record.status != "running":
+            raise _Diverged(seq, f"event {seq} migrates the application after it was {self.record.status}")
+        old, new = self.current, self._version(seq, _mapping(data.get("to")), "migrated to")
+        assert old is not None  # set by instance_started
+        ready_at = {task_id: row["ready_at"] for task_id, row in self.tasks.items() if row["status"] == "ready"}
+        calendar = self.runtime.script_engine.calendar
+        outcome = migrate_workflow(self.wf, old, new, now=event["at"], calendar=calendar, ready_at=ready_at)
+        if not outcome.ok:
+            raise _Diverged(
+                seq,
+                f"event {seq} (instance_migrated) cannot be re-executed: version {new.version} refuses it: "
+                + "; ".join(outcome.reasons),
             )
+        recorder.migrated(new, event_data(old, new, event.get("actor"), outcome), outcome)
+        self.current = new
 
     # -- events ------------------------------------------------------------------
     def _compare(self, produced: list[dict[str, Any]]) -> None:
@@ -236,8 +297,18 @@ class _Run:
         for task_id in recorder.breached:
             if self.tasks[task_id]["breached_at"] is None:
                 self.tasks[task_id]["breached_at"] = recorder.now
+        for row in recorder.retasked:
+            self.tasks[row["row_id"]].update(name=row["new_name"], lane=row["new_lane"], sop_step=row["new_sop_step"])
+            if row["new_due_at"] is not None:
+                self.tasks[row["row_id"]]["due_at"] = row["new_due_at"]
         for timer in recorder.new_timers:
             self.timers[timer["id"]] = timer
+        for row in recorder.retimed:
+            self.timers[row["row_id"]] = {
+                **self.timers[row["row_id"]],
+                "element_id": row["new_element_id"],
+                "due_at": row["new_due_at"],
+            }
         for timer_id in recorder.cleared:
             self.timers.pop(timer_id, None)
 
@@ -354,14 +425,18 @@ def _compare_projections(run: _Run) -> str | None:
 
 
 def reexecute(
-    compiled: CompiledProcess,
+    load: VersionLoader,
     stored: StoredInstance,
     events: Sequence[Mapping[str, Any]],
     calendar: Calendar,
 ) -> Divergence | None:
-    """Re-execute one application's log and compare; ``events`` in ``seq`` order, ``at`` aware."""
+    """Re-execute one application's log and compare; ``events`` in ``seq`` order, ``at`` aware.
+
+    ``load(process_id, version)`` gives the deployed versions the log names
+    (the one it was filed on and each migration's target).
+    """
     clock = FixedClock(events[0]["at"] if events else datetime.fromtimestamp(0).astimezone())
-    run = _Run(compiled, Runtime(EngineScriptEngine(clock, calendar)), clock, stored, events)
+    run = _Run(load, Runtime(EngineScriptEngine(clock, calendar)), clock, stored, events)
     try:
         run.replay()
     except _Diverged as exc:

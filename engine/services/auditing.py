@@ -21,6 +21,7 @@ from ..audit.reexecute import StoredInstance, reexecute
 from ..errors import PtspError
 from ..store.models import Definition, Event, Instance, TaskRow, TimerRow
 from .context import Context
+from .migrating import version_loader
 
 _EVENTS, _INSTANCES, _TASKS, _TIMERS, _DEFINITIONS = (
     m.__table__ for m in (Event, Instance, TaskRow, TimerRow, Definition)
@@ -143,7 +144,7 @@ def verify_one(
     if broken is not None:
         return Failure(row["id"], row["registration"], "chain", broken.reason, broken.seq)
     try:
-        compiled = ctx.compiled(connection, row["definition_id"])
+        ctx.compiled(connection, row["definition_id"])
     except PtspError as exc:
         return Failure(row["id"], row["registration"], "reexecution", f"its diagram cannot be loaded: {exc}", None)
     stored = StoredInstance(
@@ -158,7 +159,7 @@ def verify_one(
         tasks=tasks,
         timers=timers,
     )
-    diverged = reexecute(compiled, stored, events, ctx.runtime.script_engine.calendar)
+    diverged = reexecute(version_loader(connection, ctx), stored, events, ctx.runtime.script_engine.calendar)
     if diverged is not None:
         return Failure(row["id"], row["registration"], "reexecution", diverged.reason, diverged.seq)
     return None

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from ..audit.chain import GENESIS, event_hash
 from ..errors import Conflict, NotFound
 from ..runtime import Change, CompiledProcess
 from ..store.models import Event, Instance, TaskRow, TimerRow
 from ..store.signals import announce_timer
+
+if TYPE_CHECKING:
+    from ..migration import DeployedVersion, Outcome
 
 CHANGED_MEANWHILE = "the application was changed by someone else meanwhile; reload and try again"
 
@@ -72,8 +75,25 @@ _SAVE = (
         status=bindparam("new_status"),
         ended_at=bindparam("new_ended_at"),
         service=bindparam("new_service"),
+        definition_id=bindparam("new_definition_id"),
         version=bindparam("new_version"),
     )
+)
+# a migration re-describes the tasks waiting now (the deadline only where a timer is pending)
+_RETASK = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("row_id"))
+    .values(
+        name=bindparam("new_name"),
+        lane=bindparam("new_lane"),
+        sop_step=bindparam("new_sop_step"),
+        due_at=func.coalesce(bindparam("new_due_at", type_=TASKS.c.due_at.type), TASKS.c.due_at),
+    )
+)
+_RETIME = (
+    update(TIMERS)
+    .where(TIMERS.c.id == bindparam("row_id"))
+    .values(element_id=bindparam("new_element_id"), due_at=bindparam("new_due_at"))
 )
 
 
@@ -115,6 +135,8 @@ class Recorder:
     finished: list[dict[str, Any]] = field(default_factory=list)  # completed or cancelled task rows
     breached: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
+    retasked: list[dict[str, Any]] = field(default_factory=list)  # waiting tasks a migration re-describes
+    retimed: list[dict[str, Any]] = field(default_factory=list)  # pending timers a migration re-times
     _form_data: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
     _due_of: dict[str | None, str | None] = field(default_factory=dict, init=False, repr=False)
     _anchor_of: dict[str | None, str | None] = field(default_factory=dict, init=False, repr=False)
@@ -262,6 +284,37 @@ class Recorder:
         self.instance.status, self.instance.ended_at = "completed", self.now
         self.event("instance_completed")
 
+    def migrated(self, new: DeployedVersion, data: dict[str, Any], outcome: Outcome) -> None:
+        """The application now runs ``new``: the event, the pinned version and both projections."""
+        self.compiled = new.compiled
+        self.instance.definition_id = new.definition_id
+        self.event("instance_migrated", actor=self.actor, data=data)
+        for task in outcome.tasks:
+            self.retasked.append(
+                {
+                    "row_id": task.task,
+                    "new_name": task.name,
+                    "new_lane": task.lane,
+                    "new_sop_step": task.sop_step,
+                    "new_due_at": task.due_at,
+                }
+            )
+        for timer in outcome.timers:
+            if timer.attached:
+                self.new_timers.append(
+                    {
+                        "id": timer.timer_task,
+                        "instance_id": self.instance.id,
+                        "element_id": timer.element,
+                        "task_id": timer.task,
+                        "due_at": timer.due_at,
+                    }
+                )
+            else:
+                self.retimed.append(
+                    {"row_id": timer.timer_task, "new_element_id": timer.element, "new_due_at": timer.due_at}
+                )
+
     @property
     def ready_rows(self) -> list[dict[str, Any]]:
         return [r for r in self.new_tasks.values() if r["status"] == "ready"]
@@ -283,6 +336,7 @@ class Recorder:
                     "new_status": inst.status,
                     "new_ended_at": inst.ended_at,
                     "new_service": inst.service,
+                    "new_definition_id": inst.definition_id,
                     "new_version": version,
                 },
             )
@@ -308,5 +362,10 @@ class Recorder:
             s.execute(_MARK_BREACHED, {"ids": self.breached, "at": self.now})
         if self.cleared:
             s.execute(_CLEAR_TIMERS, {"ids": self.cleared})
+        if self.retasked:
+            s.execute(_RETASK, self.retasked)
+        if self.retimed:
+            s.execute(_RETIME, self.retimed)
+            announce_timer(s, min(t["new_due_at"] for t in self.retimed))
         inst.version = version
         return version

@@ -303,6 +303,47 @@ def activate(
         click.echo(f"{done.process} version {done.version} is active: new applications start on it")
 
 
+@command(main, "migrate")
+@click.argument("instance")
+@click.option("--to", "to_version", type=int, required=True, help="The version to move the application to.")
+@click.option("--dry-run", is_flag=True, help="Check and report only; change nothing.")
+@click.option("--as", "as_user", required=True, help="The process owner who migrates (named in the history).")
+@click.option("--process", help="Process id (default: the application's own).")
+def migrate(
+    ctx: click.Context,
+    instance: str,
+    to_version: int,
+    dry_run: bool,
+    as_user: str,
+    process: str | None,
+    as_json: bool,
+) -> None:
+    """Move a running application (registration number or id) to another version of its diagram.
+
+    Refused, with the reasons, unless it is safe: no step it completed or waits
+    at was removed or changed so that its recorded data no longer fits. Pending
+    deadlines are recomputed under the new standards. Exits 1 when refused.
+    """
+    engine = _engine(ctx)
+    report = engine.migrate(instance, to_version=to_version, as_user=as_user, process=process, dry_run=dry_run)
+    if as_json:
+        _print_json(report.as_dict())
+    elif report.ok:
+        verb = "can move" if dry_run else "moved"
+        click.echo(f"{report.registration} {verb} from version {report.from_version} to {report.to_version}")
+        for timer in report.changed_timers:
+            before = wib(timer.previous_due_at) if timer.previous_due_at else "(new)"
+            click.echo(f"  deadline {timer.element} ({timer.standard}): {before} -> {wib(timer.due_at)}")
+        for note in report.notes:
+            click.echo(f"  note: {note}")
+    else:
+        click.echo(f"error: {report.registration or instance} cannot move to version {to_version}:", err=True)
+        for reason in report.reasons:
+            click.echo(f"error: - {reason}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
 # --------------------------------------------------------------------- users
 @main.group()
 def user() -> None:
@@ -562,6 +603,8 @@ def describe_event(e: Any) -> str:
         return f"{data.get('registration')} on {data.get('process')} version {data.get('version')}"
     if e.type == "instance_cancelled":
         return data.get("reason") or ""
+    if e.type == "instance_migrated":
+        return f"version {data.get('from', {}).get('version')} -> {data.get('to', {}).get('version')}"
     return ""
 
 

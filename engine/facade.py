@@ -30,9 +30,10 @@ from .audit.sla import SlaReport, build_report
 from .cache import DefinitionCache, WorkflowCache
 from .calendar import Calendar
 from .clock import Clock, CommandClock
-from .diagram import render_svg
+from .diagram import render_changes_svg, render_svg
 from .errors import Conflict, InvalidInput, PtspError
 from .marks import marks_from_history
+from .migration import MigrationReport
 from .model import APPLICANT_LANE, Form, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
@@ -41,6 +42,7 @@ from .services import (
     auditing,
     deploying,
     instances,
+    migrating,
     overview,
     queries,
     ticking,
@@ -218,6 +220,83 @@ class Engine:
         with self.db.reader() as session:
             self._version_reader(session, as_user)
             return versioning.diff(session, self.ctx, process, old, new)
+
+    def version_svg(
+        self,
+        version: int,
+        *,
+        against: int | None = None,
+        process: str | None = None,
+        as_user: str | None = None,
+        lang: str = "id",
+    ) -> str:
+        """Version ``version``'s diagram, with what changed since ``against`` (default: the active one) marked."""
+        with self.db.reader() as session:
+            self._version_reader(session, as_user)
+            row = versioning.definition(session, process, version)
+            base = against
+            if base is None:
+                active = versioning.active_definition(session.connection(), row.process_id)
+                base = active.version if active is not None else version
+            found = versioning.diff(session, self.ctx, row.process_id, base, version)
+            xml = row.bpmn
+        return render_changes_svg(xml, found, title=f"{row.name} v{version}", lang=lang)
+
+    # -- migration --------------------------------------------------------------------
+    def migrate(
+        self,
+        instance: str | int,
+        *,
+        to_version: int,
+        as_user: str,
+        process: str | None = None,
+        dry_run: bool = False,
+    ) -> MigrationReport:
+        """Move one running application to another version, where that is safe (see ``engine.migration``).
+
+        A refusal is a report with ``ok`` False and its reasons, not an exception;
+        nothing is written then, nor in a dry run.
+        """
+        with self._write() as uow:
+            report = migrating.migrate(uow, self.ctx, as_user, instance, to_version, process=process, dry_run=dry_run)
+            if report.migrated:
+                uow.commit()
+            return report
+
+    def plan_migration(
+        self, from_version: int, to_version: int, *, as_user: str, process: str | None = None
+    ) -> list[MigrationReport]:
+        """The dry run of moving every running application of ``from_version`` to ``to_version``."""
+        with self.db.reader() as session:
+            return migrating.plan_bulk(
+                session.connection(), self.ctx, as_user, from_version, to_version, process=process
+            )
+
+    def migrate_version(
+        self,
+        from_version: int,
+        to_version: int,
+        *,
+        as_user: str,
+        process: str | None = None,
+        only: set[int] | None = None,
+    ) -> list[MigrationReport]:
+        """Move every running application of ``from_version`` that may move safely, each in its own transaction.
+
+        ``only`` limits it to these application ids (those a person confirmed
+        after the dry run); each is checked again as it is moved.
+        """
+        results = []
+        for planned in self.plan_migration(from_version, to_version, as_user=as_user, process=process):
+            if not planned.ok or (only is not None and planned.instance not in only):
+                results.append(planned)
+                continue
+            try:
+                results.append(self.migrate(planned.instance, to_version=to_version, as_user=as_user, process=process))
+            except Conflict as exc:  # it moved on meanwhile: it stays, and says why
+                planned.ok, planned.reasons = False, [exc.message]
+                results.append(planned)
+        return results
 
     # -- users ---------------------------------------------------------------------
     def add_user(

@@ -23,7 +23,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from engine import Conflict, InvalidInput, NotFound, TooManyAttempts
-from engine.model import APPLICANT_LANE, AUDITOR
+from engine.model import APPLICANT_LANE, AUDITOR, PROCESS_OWNER
 from engine.services.context import REPORT_LANES
 from engine.views import UserInfo
 
@@ -62,6 +62,10 @@ class WebUser(UserMixin):
     @property
     def is_auditor(self) -> bool:
         return AUDITOR in self.roles
+
+    @property
+    def is_process_owner(self) -> bool:
+        return PROCESS_OWNER in self.roles
 
     @property
     def reads_sla_report(self) -> bool:

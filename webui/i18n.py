@@ -33,6 +33,7 @@ EVENTS = {
     "sla_breached": _l("Time standard exceeded"),
     "instance_completed": _l("Application completed"),
     "instance_cancelled": _l("Application cancelled"),
+    "instance_migrated": _l("Moved to another diagram version"),
 }
 
 # The auditor reads every event on its own, so the words are more exact than a timeline's.

@@ -52,6 +52,8 @@ def home():
         return redirect(url_for("audit.applications"))
     if current_user.staff_lanes:
         return redirect(url_for("views.lanes"))
+    if current_user.is_process_owner:
+        return redirect(url_for("versions.index"))
     return redirect(url_for("views.applications"))
 
 

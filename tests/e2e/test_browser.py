@@ -187,3 +187,47 @@ def test_an_auditor_steps_through_a_replay(server, browser) -> None:
     assert page.locator("figure.diagram img").evaluate("img => img.naturalWidth") > 0  # the diagram drew
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "audit-replay.png"), full_page=True)
+
+
+def test_a_process_owner_uploads_sees_the_diff_and_activates(server, browser, tmp_path: Path) -> None:
+    """Upload a modeler-edited file, read what changed on the preview, activate it with a change note."""
+    from ..conftest import PTSP_BPMN
+    from ..modeler_edit import standard_edit
+
+    base, engine = server
+    engine.add_user("pemilik", [], name="Pemilik Proses", roles=["process_owner"], password=password_of("pemilik"))
+    running = engine.start(as_user="warga")
+    edited = tmp_path / "ptsp-revisi.bpmn"
+    edited.write_text(standard_edit(PTSP_BPMN.read_text(encoding="utf-8")), encoding="utf-8")
+    broken = tmp_path / "ptsp-rusak.bpmn"
+    broken.write_text(edited.read_text(encoding="utf-8").replace(">PT20M<", ">20 menit<"), encoding="utf-8")
+
+    page = log_in(browser, base, "pemilik")
+    assert page.url.endswith("/proses/versi")
+    page.get_by_label("Berkas diagram (.bpmn)").set_input_files(str(broken))
+    page.get_by_role("button", name="Unggah dan periksa").click()
+    alert = page.get_by_role("alert")
+    assert "tidak ada yang disimpan" in alert.inner_text() and "PT20M" in alert.inner_text()
+    assert [v.version for v in engine.versions()] == [1]
+
+    page.get_by_label("Berkas diagram (.bpmn)").set_input_files(str(edited))
+    page.get_by_label("Apa yang berubah (boleh dikosongkan)").fill("Langkah 2 menjadi 20 menit")
+    page.get_by_role("button", name="Unggah dan periksa").click()
+    page.wait_for_url(f"{base}/proses/versi/2")
+    rows = page.locator("table.diff tbody tr")
+    assert rows.count() == 3
+    table = page.locator("table.diff").inner_text()
+    assert "PT15M" in table and "PT20M" in table and "nomor_tanda_terima" in table
+    diagram = page.locator("figure.diagram img")
+    diagram.wait_for()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", diagram.element_handle())
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "version-2-preview.png"), full_page=True)
+
+    page.get_by_label("Catatan perubahan (wajib)").fill("SOP revisi: langkah 2 menjadi 20 menit")
+    page.get_by_role("button", name="Aktifkan versi 2").click()
+    page.wait_for_url(f"{base}/proses/versi")
+    assert "Versi 2 aktif" in page.content()
+    assert [(v.version, v.active) for v in engine.versions()] == [(2, True), (1, False)]
+    assert engine.show(running.instance).version == 1  # running applications stay on theirs
+    assert engine.show(engine.start(as_user="warga").instance).version == 2

@@ -147,6 +147,17 @@ PAGES = [
 ]
 
 
+# The process owner's pages: auditors read them; nobody else in USERS (the owner is tested below).
+VERSION_READERS = {"anon": LOGIN, "inspektorat": 200} | {u: 403 for u in USERS[1:-1]}
+VERSION_CHANGERS = {"anon": LOGIN} | {u: 403 for u in USERS[1:]}
+PAGES += [
+    ("GET", "/proses/versi", VERSION_READERS),
+    ("GET", "/proses/versi/1", VERSION_READERS),
+    ("GET", "/proses/versi/1/diagram.svg", VERSION_READERS),
+    ("GET", "/proses/versi/1/bpmn", VERSION_READERS),
+]
+
+
 @pytest.mark.parametrize(("method", "path", "expected"), PAGES, ids=[f"{m} {p}" for m, p, _ in PAGES])
 def test_pages(scene: dict, method: str, path: str, expected: dict[str, int]) -> None:
     assert statuses(scene, method, path) == expected
@@ -157,6 +168,7 @@ def _sign_up(_scene: dict) -> dict:
 
 
 NOT_FOUND_BUT = {u: 404 for u in USERS[1:]}  # a task is "not found" for whoever may not see it
+
 
 # Forms the pages post (with a valid CSRF token and valid data), in the order of USERS.
 POSTS: list[tuple[str, str, dict[str, int], Callable[[dict], dict] | None]] = [
@@ -185,6 +197,9 @@ POSTS: list[tuple[str, str, dict[str, int], Callable[[dict], dict] | None]] = [
         | {u: 403 for u in ["ptsp", "kepala", "kasubag", "kasi", "inspektorat"]},
         None,
     ),
+    ("POST", "/proses/versi", VERSION_CHANGERS, None),
+    ("POST", "/proses/versi/1/aktifkan", VERSION_CHANGERS, lambda _s: {"catatan": "kembali ke versi 1"}),
+    ("POST", "/proses/versi/1/migrasi", VERSION_CHANGERS, lambda _s: {"mode": "uji", "dari": "1"}),
 ]
 
 
@@ -424,3 +439,25 @@ def test_a_route_outside_the_matrices_is_named(app: Flask) -> None:
         "GET /static/<path:filename> (static)",
         "POST /masuk (auth.login)",
     ]
+
+
+def test_the_process_owner_manages_versions_and_does_no_lane_work(scene: dict, browser) -> None:
+    owner = browser(OWNER)
+    for path in ("/proses/versi", "/proses/versi/1", "/proses/versi/1/diagram.svg", "/proses/versi/1/bpmn"):
+        assert owner.get(path).status_code == 200, path
+    for path in (
+        "/tugas",
+        "/tugas/lajur/ptsp",
+        "/dasbor",
+        "/audit",
+        "/permohonan/baru",
+        f"/tugas/{scene['ptsp_task']}",
+    ):
+        assert owner.get(path).status_code in (403, 404), path
+    assert (
+        owner.post(f"/tugas/{scene['ptsp_task']}", valid_data(scene["engine"], scene["ptsp_task"])).status_code == 404
+    )
+    headers = {"Authorization": f"Bearer {scene['tokens'][OWNER]}"}
+    client = owner.client
+    assert client.get("/api/v1/tasks", headers=headers).get_json()["tasks"] == []
+    assert client.post("/api/v1/instances", headers=headers, json={"data": {}}).status_code == 403

@@ -24,7 +24,12 @@ def ui_messages() -> set[str]:
 
 def test_every_ui_text_has_an_indonesian_translation() -> None:
     catalog = read_po(CATALOG.open("rb"))
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    # a plural entry counts when every form is translated; it is known by its singular
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string) and not m.fuzzy
+    }
     missing = sorted(ui_messages() - translated)
     assert missing == [], f"untranslated (run `make translations` and fill in {CATALOG}): {missing}"
 

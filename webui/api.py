@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from engine import Conflict, DefinitionInvalid, FormInvalid, InvalidInput, NotFound, PermissionDenied, PtspError
+from engine.definitions import MAX_BYTES
 from engine.model import PROCESS_OWNER
 
 from .auth import csrf, engine
@@ -23,7 +24,8 @@ from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-LANGUAGES = ("id", "en")  # the diagram's labels and legend
+LANGUAGES = ("id", "en")
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file  # the diagram's labels and legend
 STATUS = {
     InvalidInput: 400,
     NotFound: 404,
@@ -194,14 +196,17 @@ def _flag(name: str) -> bool:
 
 def _uploaded_file() -> bytes:
     """The .bpmn file: the raw body (application/xml), or the part named ``file`` of a multipart form."""
+    if (request.content_length or 0) > MAX_BYTES + UPLOAD_OVERHEAD:
+        raise InvalidInput(f"the file is larger than the limit of {MAX_BYTES // (1024 * 1024)} MiB")
     if request.mimetype == "multipart/form-data":
         part = request.files.get("file")
         if part is None:
             raise InvalidInput("send the .bpmn file as the multipart part named 'file'")
-        return part.read()
+        return part.read(MAX_BYTES + 1)
     if request.mimetype not in ("application/xml", "text/xml", "application/octet-stream"):
         raise InvalidInput("send the .bpmn file as the body with Content-Type application/xml (or multipart 'file')")
-    return request.get_data(cache=False)
+    # never more than one byte past the limit in memory: the engine names the limit in its refusal
+    return request.stream.read(MAX_BYTES + 1)
 
 
 def _process_arg() -> str | None:

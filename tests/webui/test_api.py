@@ -283,3 +283,12 @@ def test_process_owners_deploy_download_and_activate_through_the_api(app, api, e
     done = api("POST", "/definitions/2/activate", "pemilik", json={"note": "Standar baru berlaku"})
     assert done.status_code == 200 and done.get_json()["activated_by"] == "pemilik"
     assert [d["active"] for d in api("GET", "/definitions", "pemilik").get_json()["definitions"]] == [True, False]
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(api, engine: Engine) -> None:
+    api("GET", "/definitions", "pemilik")
+    before = fingerprint(engine)
+    big = b"<" + b"x" * (3 * 1024 * 1024)
+    response = api("POST", "/definitions", "pemilik", data=big, content_type="application/xml")
+    assert response.status_code == 400 and "larger than the limit" in response.get_json()["error"]["message"]
+    assert fingerprint(engine) == before

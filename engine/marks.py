@@ -55,6 +55,10 @@ def marks_from_history(model: ProcessModel, events: Iterable[Any], now: datetime
                     completed.add(node.id)
         elif kind == "instance_cancelled":
             active.clear()
+        elif kind == "instance_migrated":  # a new standard moved the waiting tasks' deadlines
+            for task in data.get("tasks", []):
+                if task.get("element") in active:
+                    active[task["element"]] = task.get("due_at")
     visited = completed | set(active)
     # gateways that only merge leave no event: they were passed if what follows them was reached
     for node in model.nodes.values():

@@ -88,3 +88,29 @@ def test_migration_is_refused_when_a_completed_step_was_removed(engine: Engine) 
     assert any(STEP2_TASK in reason for reason in report.reasons), report.reasons
     assert fingerprint(engine) == before
     assert engine.show(app.id).version == 1
+
+
+def test_the_diagram_marks_a_migrated_task_late_by_its_new_deadline(engine: Engine, clock) -> None:
+    from engine.marks import marks_from_history
+
+    app = Application(engine)
+    app.do(1)  # step 2 waits, 15 minutes on version 1
+    engine.deploy(standard_edit(PTSP_BPMN.read_text(encoding="utf-8")).encode(), as_user=OWNER)
+    assert engine.migrate(app.id, to_version=2, as_user=OWNER).migrated
+    clock.shift(17 * 60)  # late by the old standard, on time by the new one
+    history = engine.history(app.id)
+    with engine.db.reader() as session:
+        model = engine.ctx.compiled(session.connection(), _definition_id(engine, 2)).model
+    marks = marks_from_history(model, history, engine.ctx.clock.now())
+    assert STEP2_TASK in marks.active and STEP2_TASK not in marks.overdue
+    clock.shift(4 * 60)
+    assert STEP2_TASK in marks_from_history(model, history, engine.ctx.clock.now()).overdue
+
+
+def _definition_id(engine: Engine, version: int) -> int:
+    from sqlalchemy import select
+
+    from engine.store.models import Definition
+
+    with engine.db.reader() as session:
+        return session.execute(select(Definition.id).where(Definition.version == version)).scalar_one()

@@ -22,9 +22,9 @@ import hashlib
 import math
 import os
 import re
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
 
 from lxml import etree
 
@@ -206,12 +206,23 @@ def _problem(
     return Problem.of(template, params, element=element, name=name, line=line)
 
 
-@lru_cache(maxsize=1)
-def _schema() -> etree.XMLSchema:
-    import SpiffWorkflow
+# libxml2 builds a schema with process-wide state: two threads building one at once (the
+# first requests of a fresh gthread web worker) crashed the worker with SIGSEGV under load.
+# So schemas are built one at a time, and each thread validates with its own.
+_SCHEMA_LOCK = threading.Lock()
+_SCHEMAS = threading.local()
 
-    path = os.path.join(os.path.dirname(SpiffWorkflow.__file__), "bpmn", "parser", "schema", "BPMN20.xsd")
-    return etree.XMLSchema(etree.parse(path))
+
+def _schema() -> etree.XMLSchema:
+    schema = getattr(_SCHEMAS, "schema", None)
+    if schema is None:
+        import SpiffWorkflow
+
+        path = os.path.join(os.path.dirname(SpiffWorkflow.__file__), "bpmn", "parser", "schema", "BPMN20.xsd")
+        with _SCHEMA_LOCK:
+            schema = etree.XMLSchema(etree.parse(path))
+        _SCHEMAS.schema = schema
+    return schema
 
 
 NOT_BPMN = N_(

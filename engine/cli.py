@@ -357,9 +357,12 @@ def user() -> None:
     "--role",
     "roles",
     multiple=True,
-    help="A role beside lanes: 'auditor' (reads everything, in no lane) or 'process_owner' "
-    "(Pemilik Proses: deploys, activates and migrates diagram versions).",
+    help="A role beside lanes: 'auditor' (reads everything, in no lane), 'process_owner' "
+    "(Pemilik Proses: deploys, activates and migrates diagram versions) or 'administrator' (keeps the office "
+    "calendar).",
 )
+@click.option("--seksi", help="The Seksi a Kasi-lane user works for (sees and does that Seksi's tasks only).")
+@click.option("--email", help="Where notifications are mailed (when SMTP is configured).")
 @click.option("--name", help="Full name (defaults to the login).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def user_add(
@@ -367,17 +370,22 @@ def user_add(
     login: str,
     lanes: tuple[str, ...],
     roles: tuple[str, ...],
+    seksi: str | None,
+    email: str | None,
     name: str | None,
     password_stdin: bool,
     as_json: bool,
 ) -> None:
     """Add a user who works in the given lanes, or an auditor (--role auditor)."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    info = _engine(ctx).add_user(login, list(lanes), name=name, password=password, roles=list(roles))
+    info = _engine(ctx).add_user(
+        login, list(lanes), name=name, password=password, roles=list(roles), seksi=seksi, email=email
+    )
     if as_json:
         _print_json(info.as_dict())
     else:
-        click.echo(f"user {info.login} added to {', '.join(info.lanes + info.roles)}")
+        where = ", ".join(info.lanes + info.roles) + (f" (Seksi {info.seksi})" if info.seksi else "")
+        click.echo(f"user {info.login} added to {where}")
 
 
 @command(user, "password", with_json=False)
@@ -880,3 +888,7 @@ def sla_dict(report: Any) -> dict[str, Any]:
 
 if __name__ == "__main__":
     main()
+
+
+# Commands of each area live in their own module and register themselves on ``main``.
+from . import cli_applicant, cli_calendar, cli_catalogue, cli_notifications  # noqa: E402, F401

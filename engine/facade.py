@@ -32,6 +32,10 @@ from .calendar import Calendar
 from .clock import Clock, CommandClock
 from .diagram import render_changes_svg, render_svg
 from .errors import Conflict, InvalidInput, PtspError
+from .facade_applicant import ApplicantApi
+from .facade_calendar import CalendarApi
+from .facade_catalogue import CatalogueApi
+from .facade_notifications import NotificationApi
 from .marks import marks_from_history
 from .migration import MigrationReport
 from .model import APPLICANT_LANE, Form, lane_order
@@ -89,7 +93,7 @@ def _info(a: Actor) -> UserInfo:
     return UserInfo(a.id, a.login, a.name, lane_order(a.lanes), tuple(sorted(a.roles)))
 
 
-class Engine:
+class Engine(CalendarApi, CatalogueApi, ApplicantApi, NotificationApi):
     def __init__(
         self,
         database_url: str | None = None,
@@ -307,10 +311,15 @@ class Engine:
         name: str | None = None,
         password: str | None = None,
         roles: list[str] | None = None,
+        seksi: str | None = None,
+        email: str | None = None,
     ) -> UserInfo:
-        """A user working in ``lanes``, or an auditor (``roles=["auditor"]``, no lanes)."""
+        """A user working in ``lanes`` (a Kasi-lane user for one ``seksi``), or an auditor
+        (``roles=["auditor"]``, no lanes); ``email`` receives notifications when SMTP is set up."""
         with self._write() as uow:
-            info = users.add_user(uow, self.ctx, login, lanes, name=name, password=password, roles=roles)
+            info = users.add_user(
+                uow, self.ctx, login, lanes, name=name, password=password, roles=roles, seksi=seksi, email=email
+            )
             uow.commit()
             return info
 

@@ -24,7 +24,23 @@ AUDITOR = "auditor"
 # A process owner (Pemilik Proses) deploys, activates and rolls back diagram
 # versions and moves running applications between them; they may also work in lanes.
 PROCESS_OWNER = "process_owner"
-KNOWN_ROLES = (AUDITOR, PROCESS_OWNER)
+# An administrator keeps the office calendar: extra closures and special office hours.
+ADMINISTRATOR = "administrator"
+KNOWN_ROLES = (AUDITOR, PROCESS_OWNER, ADMINISTRATOR)
+# The lane whose tasks belong to one section (Seksi) of the office, routed at step 6.
+SEKSI_LANE = "Kasi"
+# The office's sections (DOMAIN.md); a Kasi-lane user works for one of them.
+SEKSI = (
+    "Pendidikan Madrasah",
+    "Pendidikan Agama Islam",
+    "Bimas Islam",
+    "Penyelenggara Zakat dan Wakaf",
+    "Penyelenggara Kristen",
+    "Penyelenggara Katolik",
+    "Penyelenggara Hindu",
+    "Penyelenggara Buddha",
+    "Subbagian Tata Usaha",
+)
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 

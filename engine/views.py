@@ -110,6 +110,8 @@ class UserInfo:
     name: str
     lanes: tuple[str, ...]
     roles: tuple[str, ...] = ()
+    seksi: str | None = None
+    email: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +120,8 @@ class UserInfo:
             "name": self.name,
             "lanes": list(self.lanes),
             "roles": list(self.roles),
+            "seksi": self.seksi,
+            "email": self.email,
         }
 
 

@@ -25,7 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine import Engine
 from engine.services.throttle import Limit, Policy
 
-from . import api, audit, auth, health, i18n, versions, views
+from . import api, applicant, audit, auth, calendar, catalogue, health, i18n, notifications, versions, views
 
 # No inline script or style anywhere; the SVG diagrams carry their own <style>.
 PAGE_CSP = (
@@ -151,6 +151,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     audit.init_app(app)
     versions.init_app(app)
+    calendar.init_app(app)
+    catalogue.init_app(app)
+    applicant.init_app(app)
+    notifications.init_app(app)
     api.init_app(app)
     health.init_app(app)
     return app

@@ -45,6 +45,7 @@ class Actor:
     name: str
     lanes: frozenset[str]
     roles: frozenset[str] = frozenset()
+    seksi: str | None = None  # a Kasi-lane user's section
 
     @property
     def is_applicant(self) -> bool:
@@ -68,7 +69,7 @@ _USERS, _LANES, _ROLES, _DEFINITIONS = (m.__table__ for m in (User, UserLane, Us
 _DEFINITION = select(_DEFINITIONS.c.version, _DEFINITIONS.c.bpmn).where(_DEFINITIONS.c.id == bindparam("id"))
 # built once: every command starts here, and building a statement costs more than running it
 _ACTOR = (
-    select(_USERS.c.id, _USERS.c.login, _USERS.c.name, _USERS.c.active, _LANES.c.lane, _ROLES.c.role)
+    select(_USERS.c.id, _USERS.c.login, _USERS.c.name, _USERS.c.active, _USERS.c.seksi, _LANES.c.lane, _ROLES.c.role)
     .outerjoin(_LANES, _LANES.c.user_id == _USERS.c.id)
     .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id)
     .where(_USERS.c.login == bindparam("login"))
@@ -88,6 +89,7 @@ def actor(connection: Connection, login: str) -> Actor:
         first.name,
         frozenset(r.lane for r in rows if r.lane is not None),
         frozenset(r.role for r in rows if r.role is not None),
+        first.seksi,
     )
 
 

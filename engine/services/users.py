@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..inputs import login_ok, text_ok
-from ..model import AUDITOR, KNOWN_LANES, KNOWN_ROLES, lane_order
+from ..model import AUDITOR, KNOWN_LANES, KNOWN_ROLES, SEKSI, SEKSI_LANE, lane_order
 from ..passwords import MIN_LENGTH, hash_password, verify_password
 from ..store.models import User, UserLane, UserRole
 from ..store.uow import UnitOfWork
 from ..views import UserInfo
 from .context import Context
+
+# an address a mail server accepts: local@domain.tld, no spaces or control characters
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def add_user(
@@ -24,6 +29,8 @@ def add_user(
     name: str | None = None,
     password: str | None = None,
     roles: list[str] | None = None,
+    seksi: str | None = None,
+    email: str | None = None,
 ) -> UserInfo:
     if not login_ok(login):
         raise InvalidInput(
@@ -41,6 +48,13 @@ def add_user(
         raise InvalidInput(f"unknown role {unknown[0]!r}; roles are: {', '.join(KNOWN_ROLES)}")
     if AUDITOR in roles and (lanes or len(roles) > 1):
         raise InvalidInput("an auditor works in no lane and has no other role: whoever audits the work must not do it")
+    if seksi is not None:
+        if SEKSI_LANE not in lanes:
+            raise InvalidInput(f"only users of the {SEKSI_LANE} lane belong to a Seksi")
+        if seksi not in SEKSI:
+            raise InvalidInput(f"unknown Seksi {seksi!r}; the Seksi are: {', '.join(SEKSI)}")
+    if email is not None and not EMAIL.fullmatch(email):
+        raise InvalidInput(f"invalid e-mail address {email[:80]!r}")
     if password is not None and len(password) < MIN_LENGTH:
         raise InvalidInput(f"password too short: at least {MIN_LENGTH} characters")
     name = (name or login).strip() if isinstance(name or login, str) else ""
@@ -55,6 +69,8 @@ def add_user(
         password_hash=hash_password(password) if password else None,
         active=True,
         created_at=ctx.clock.now(),
+        seksi=seksi,
+        email=email,
     )
     session.add(user)
     uow.flush()
@@ -62,7 +78,7 @@ def add_user(
         session.add(UserLane(user_id=user.id, lane=lane))
     for role in roles:
         session.add(UserRole(user_id=user.id, role=role))
-    return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(roles))
+    return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(roles), user.seksi, user.email)
 
 
 def set_password(uow: UnitOfWork, login: str, password: str) -> None:
@@ -87,4 +103,4 @@ def authenticate(session, login: str, password: str) -> UserInfo | None:
 def user_info(session: Session, user: User) -> UserInfo:
     lanes = session.execute(select(UserLane.lane).where(UserLane.user_id == user.id)).scalars().all()
     roles = session.execute(select(UserRole.role).where(UserRole.user_id == user.id)).scalars().all()
-    return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(sorted(roles)))
+    return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(sorted(roles)), user.seksi, user.email)

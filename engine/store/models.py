@@ -8,12 +8,13 @@ Task lists and timer sweeps read ``tasks`` and ``timers``, never the state.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -76,6 +77,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(400))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # the section (Seksi) a Kasi-lane user works for: they see and do that Seksi's tasks only
+    seksi: Mapped[str | None] = mapped_column(String(100))
+    # where notifications are mailed, when SMTP is configured
+    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class UserLane(Base):
@@ -100,6 +105,11 @@ class Instance(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     # what the applicant asked for (the label of the chosen jenis_layanan), for lists
     service: Mapped[str | None] = mapped_column(String(200))
+    # the catalogue code of the service applied for, and the Seksi the application is routed to
+    service_code: Mapped[str | None] = mapped_column(String(40))
+    seksi: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 of the short secret code printed on the receipt (public tracking without logging in)
+    tracking_hash: Mapped[str | None] = mapped_column(String(64))
     state_format: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = deferred(mapped_column(Text, nullable=False))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -123,6 +133,8 @@ class TaskRow(Base):
         Index("ix_tasks_status_lane_due", "status", "lane", "due_at", "ready_at", "id"),
         # an application's tasks; three columns so that SQLite prefers it over the lane index
         Index("ix_tasks_instance", "instance_id", "status", "lane"),
+        # a Seksi's list in the Kasi lane
+        Index("ix_tasks_status_lane_seksi_due", "status", "lane", "seksi", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -130,6 +142,8 @@ class TaskRow(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(400))
     lane: Mapped[str | None] = mapped_column(String(100))
+    # for Kasi-lane tasks: the Seksi whose staff alone see and do it
+    seksi: Mapped[str | None] = mapped_column(String(100))
     sop_step: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
     ready_at: Mapped[datetime]
@@ -222,3 +236,97 @@ class LoginAttempt(Base):
     login: Mapped[str | None] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class NonWorkingDay(Base):
+    """A day the office is closed: a national holiday, cuti bersama, or an extra closure.
+
+    Rows are never deleted: a revoked closure keeps its row with ``revoked_at``.
+    The calendar as known at a moment T uses the rows created before T and not
+    revoked before T, so re-executing a history computes the deadlines it
+    computed then, even after the calendar changed.
+    """
+
+    __tablename__ = "non_working_days"
+    __table_args__ = (Index("ix_non_working_days_day", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # holiday | cuti_bersama | closure
+    source: Mapped[str] = mapped_column(String(60))  # "holidays 0.109" | "admin"
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class SpecialHours(Base):
+    """Office hours that differ for a period (Ramadan hours); same as-of rules as closures.
+
+    ``hours`` maps an ISO weekday ("1" Monday ... "7" Sunday) to ["HH:MM", "HH:MM"] or null (closed).
+    """
+
+    __tablename__ = "special_hours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date] = mapped_column(Date)  # inclusive
+    hours: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CatalogueVersion(Base):
+    """One version of the service catalogue (Jenis Layanan), stored as the YAML text it was saved as."""
+
+    __tablename__ = "catalogue_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An in-app notification, and its e-mail when SMTP is configured (an outbox row)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user", "user_id", "read_at", "id"),
+        Index("ix_notifications_email", "email_status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))  # task_arrived | sla_breached | file_returned | product_ready
+    title: Mapped[str] = mapped_column(String(400))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    email_to: Mapped[str | None] = mapped_column(String(320))
+    email_status: Mapped[str] = mapped_column(String(20), default="none")  # none | pending | sent | failed
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    email_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class SkmResponse(Base):
+    """One applicant's SKM survey (PermenPANRB 14/2017): nine elements scored 1 to 4, once per application."""
+
+    __tablename__ = "skm_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), unique=True)
+    service_code: Mapped[str | None] = mapped_column(String(40))
+    submitted_at: Mapped[datetime]
+    answers: Mapped[dict] = mapped_column(JSON)  # {"u1": 1..4, ..., "u9": 1..4}
+    suggestion: Mapped[str | None] = mapped_column(Text)

@@ -13,8 +13,8 @@ UNREACHABLE = "postgresql://postgres@127.0.0.1:1/ptsp"  # nothing listens on por
 def test_a_reachable_database(engine: Engine) -> None:
     health = engine.health()
     assert health.ok and health.database == "ok"
-    assert health.schema == head_revision(engine.db) == "0005"
-    assert health.as_dict() == {"status": "ok", "database": "ok", "schema": "0005"}
+    assert health.schema == head_revision(engine.db) == "0006"
+    assert health.as_dict() == {"status": "ok", "database": "ok", "schema": "0006"}
 
 
 def test_an_unreachable_database() -> None:

@@ -1,0 +1,3 @@
+"""``ptsp`` commands for the catalogue (registered on ``engine.cli.main`` when that module loads)."""
+
+from __future__ import annotations

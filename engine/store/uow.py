@@ -82,8 +82,18 @@ class UnitOfWork:
             self.connection.close()
         # A unique key or the version check tripped by a concurrent command,
         # wherever the flush happened: the loser gets a conflict, never a 500.
+        # Any other integrity error (a missing reference, a NULL) is a bug, not
+        # a race, and must not be reported to a user as "try again".
         if isinstance(exc, StaleDataError):
             raise Conflict(CHANGED) from exc
-        if isinstance(exc, IntegrityError):
-            log.info("integrity error mapped to a conflict: %s", exc.orig)
+        if isinstance(exc, IntegrityError) and is_unique_violation(exc):
+            log.info("unique key collision mapped to a conflict: %s", exc.orig)
             raise Conflict(COLLIDED) from exc
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A duplicate key: SQLSTATE 23505 on PostgreSQL, "UNIQUE constraint failed" on SQLite."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state is not None:
+        return state == "23505"
+    return "unique constraint failed" in str(exc.orig).lower()

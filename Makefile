@@ -31,7 +31,7 @@ node-deps: $(NODE_STAMP)
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ -l $(word 3,$(subst /, ,$<)) -D messages >/dev/null
 
-# The deploy problems' words (engine/definitions.py's templates), a catalog domain of their own.
+# The deploy problems' words (the templates of engine/definitions.py and engine/catalogue.py), a catalog domain of their own.
 # Fuzzy entries are left out: a problem shown in Indonesian is one somebody has checked.
 webui/translations/%/LC_MESSAGES/problems.mo: webui/translations/%/LC_MESSAGES/problems.po $(STAMP)
 	$(BIN)/pybabel compile -i $< -o $@ -l $* -D problems >/dev/null
@@ -46,8 +46,8 @@ translations: venv
 
 ## Update problems.po after changing a deploy problem's wording (then translate the new entries).
 problem-translations: venv
-	$(BIN)/pybabel extract --no-default-keywords -k problem -k _problem -k N_ --no-location --sort-output \
-		--project PTSP -o webui/translations/problems.pot engine/definitions.py
+	$(BIN)/pybabel extract --no-default-keywords -k problem -k _problem -k N_ -k of --no-location --sort-output \
+		--project PTSP -o webui/translations/problems.pot engine/definitions.py engine/catalogue.py
 	$(BIN)/pybabel update -D problems -i webui/translations/problems.pot -d webui/translations --no-fuzzy-matching
 
 ## Set up the embedded SQLite database, the deployed diagram and demo users, and serve the UI on :5000.

@@ -29,8 +29,8 @@ from sqlalchemy.exc import OperationalError
 
 from engine import Engine
 from engine.definitions import load_definition
-from engine.demo import sample_form_data
-from engine.model import APPLICANT_LANE
+from engine.demo import DEMO_SEKSI, sample_form_data
+from engine.model import APPLICANT_LANE, SEKSI_LANE
 from engine.store.models import Instance
 
 # clients per lane, in proportion to the lane's share of the happy path's 11 tasks
@@ -53,7 +53,9 @@ def prepare(database_url: str, *, applicants: int = 10, prefix: str = "load") ->
             if lane == APPLICANT_LANE:
                 continue
             login = f"{prefix}-{lane.lower().replace(' ', '-')}"
-            engine.add_user(login, [lane], name=f"Load {lane}", password="kata-sandi-beban")
+            # the Kasi works for the Seksi the sample service (form_data) is routed to
+            seksi = DEMO_SEKSI["kasi"] if lane == SEKSI_LANE else None
+            engine.add_user(login, [lane], name=f"Load {lane}", password="kata-sandi-beban", seksi=seksi)
             staff[lane] = engine.create_token(login, label="load")[0]
         people = []
         for n in range(applicants):

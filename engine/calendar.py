@@ -1,9 +1,11 @@
 """Time standards: ISO 8601 durations and the one function that adds them.
 
-Every deadline in the engine is ``calendar.add(start, duration)``. Today the
-calendar counts wall-clock time; a working-time calendar (office hours,
-holidays, cuti bersama) replaces ``WallClockCalendar`` without touching the
-callers.
+Every deadline in the engine is ``calendar.add(start, duration)``. Two
+calendars exist: ``engine.working_time.OfficeCalendar`` (the default: office
+hours, weekends, national holidays, cuti bersama and closures, as known at the
+moment the deadline is computed) and ``WallClockCalendar`` (24-hour days),
+which a deployment chooses with ``PTSP_CALENDAR=wall-clock`` or
+``Engine(calendar="wall-clock")``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ _DURATION = re.compile(
 )
 
 WIB = timezone(timedelta(hours=7), "WIB")
+CALENDAR_ENV = "PTSP_CALENDAR"
+OFFICE = "office"
+WALL_CLOCK = "wall-clock"
+CALENDAR_MODES = (OFFICE, WALL_CLOCK)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class Calendar(Protocol):
 class WallClockCalendar:
     """Wall-clock time: ``P1D`` is 24 hours later, ``P1M`` the same day next month."""
 
-    name = "wall-clock"
+    name = WALL_CLOCK
 
     def add(self, start: datetime, duration: Duration) -> datetime:
         if start.tzinfo is None:

@@ -33,6 +33,7 @@ from .calendar import WIB, Duration, WallClockCalendar
 from .errors import DefinitionInvalid, ExpressionError, Problem
 from .model import (
     APPLICANT_LANE,
+    CATALOGUE_SOURCES,
     FIELD_TYPES,
     KNOWN_LANES,
     SERVICE_FIELD,
@@ -1095,7 +1096,8 @@ class _Checker:
                 EnumValue((v.get("id") or "").strip(), (v.get("name") or v.get("id") or "").strip())
                 for v in self.xpath(f, "camunda:value")
             )
-            if ftype == "enum" and not values:
+            properties = self.field_properties(el, f, fid, ftype)
+            if ftype == "enum" and not values and not properties.get("catalogue"):
                 self.problem(
                     "enum form field '{field}' has no values; add the choices under Values in the form editor",
                     el,
@@ -1112,10 +1114,61 @@ class _Checker:
             required = constraints.pop("required", None) is not None
             fields.append(
                 FormField(
-                    fid, ftype, (f.get("label") or fid).strip(), required, values, f.get("defaultValue"), constraints
+                    fid,
+                    ftype,
+                    (f.get("label") or fid).strip(),
+                    required,
+                    values,
+                    f.get("defaultValue"),
+                    constraints,
+                    properties,
                 )
             )
+        self.check_required_when(el, fields)
         return Form(tuple(fields))
+
+    def field_properties(self, el: etree._Element, f: etree._Element, fid: str, ftype: str) -> dict[str, str]:
+        """A form field's camunda:property entries (the modeler writes id="..." value="...")."""
+        props: dict[str, str] = {}
+        for p in self.xpath(f, "camunda:properties/camunda:property"):
+            props[(p.get("id") or p.get("name") or "").strip()] = (p.get("value") or "").strip()
+        source = props.get("catalogue")
+        if source is not None:
+            if source not in CATALOGUE_SOURCES:
+                self.problem(
+                    "form field '{field}': the property catalogue must be one of {known}, not '{value}'",
+                    el,
+                    field=fid,
+                    known=", ".join(CATALOGUE_SOURCES),
+                    value=source,
+                )
+                props.pop("catalogue")
+            elif ftype != CATALOGUE_SOURCES[source]:
+                self.problem(
+                    "form field '{field}' takes its options from the catalogue ({value}), so its type must be "
+                    "{type}; change the type in the form editor",
+                    el,
+                    field=fid,
+                    value=source,
+                    type=CATALOGUE_SOURCES[source],
+                )
+        return props
+
+    def check_required_when(self, el: etree._Element, fields: list[FormField]) -> None:
+        booleans = {f.id for f in fields if f.type == "boolean"}
+        for f in fields:
+            raw = f.properties.get("required_when")
+            if raw is None:
+                continue
+            condition = f.required_when
+            if condition is None or condition[0] not in booleans or f.required:
+                self.problem(
+                    "form field '{field}': the property required_when must name a yes/no field of this form and "
+                    "true or false, like berkas_lengkap=false, on a field not marked required; '{value}' does not",
+                    el,
+                    field=f.id,
+                    value=raw,
+                )
 
     # -- gateways and conditions -----------------------------------------------------
     def check_gateways(

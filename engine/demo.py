@@ -25,6 +25,8 @@ DEMO_USERS = [
     ("kasubag", "Kepala Subbagian Tata Usaha", ["Kasubag"]),
     ("kasi", "Kepala Seksi Pendidikan Madrasah", ["Kasi"]),
 ]
+# the Seksi of the demo Kasi: the one the demo service (rekomendasi_mutasi_siswa) is routed to
+DEMO_SEKSI = {"kasi": "Pendidikan Madrasah"}
 # login, name, role: users beside the lanes
 DEMO_ROLES = [
     ("auditor", "Auditor Inspektorat Jenderal", "auditor"),
@@ -39,9 +41,13 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "daftar_persyaratan": "Surat permohonan, surat keterangan pindah, rapor, kartu keluarga",
     "berkas_diserahkan": "Surat permohonan, surat keterangan pindah, kartu keluarga",
     "catatan_pemeriksaan": "Rapor belum dilampirkan",
+    # when the file is returned (berkas_lengkap false): the items missing and the note to the applicant
+    "kekurangan": ["rapor"],
+    "catatan_kekurangan": "Mohon lampirkan fotokopi rapor semester terakhir.",
     "berkas_dilengkapi": "Rapor semester terakhir",
     "catatan_disposisi_kepala": "Mohon segera diproses",
     "seksi_tujuan": "pendidikan_madrasah",
+    "catatan_disposisi_kasubag": "Mohon diproses sesuai standar layanan",
     "uraian_proses": "Surat rekomendasi mutasi disiapkan",
     "nomor_produk": "B-1234/Kk.09.1/PP.00/11/2026",
     "nomor_agenda_arsip": "Agenda 2026/11/0456",
@@ -49,11 +55,22 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
 
 
 def sample_form_data(form: Form, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Valid values for every field ``form`` needs (``overrides`` win).
+
+    A field required only for one answer (``required_when``) is filled in
+    exactly when that answer is given; a field the engine prefilled from the
+    catalogue (step 6's Seksi) keeps its prefilled value.
+    """
     data: dict[str, Any] = {}
+    conditional = []
     for f in form.fields:
         if f.id in overrides:
             data[f.id] = overrides[f.id]
-        elif f.id in SAMPLE_DATA:
+        elif f.required_when is not None:
+            conditional.append(f)
+        elif f.catalogue and f.default not in (None, ""):
+            data[f.id] = f.default
+        elif f.id in SAMPLE_DATA and _offered(f, SAMPLE_DATA[f.id]):
             data[f.id] = SAMPLE_DATA[f.id]
         elif not f.required:
             continue
@@ -62,12 +79,30 @@ def sample_form_data(form: Form, overrides: dict[str, Any]) -> dict[str, Any]:
         elif f.type == "long":
             data[f.id] = int(float(f.constraints.get("min", 1)))
         elif f.type == "enum":
-            data[f.id] = f.enum[0].id
+            data[f.id] = next((v.id for v in f.enum if not v.referral), f.enum[0].id if f.enum else "")
+        elif f.type == "checklist":
+            data[f.id] = [f.enum[0].id] if f.enum else []
         elif f.type == "date":
             data[f.id] = date.today().isoformat()
         else:
             data[f.id] = "Contoh isian"
+    for f in conditional:
+        name, answer = f.required_when
+        if data.get(name) is not answer:
+            continue
+        if f.type == "checklist":
+            sample = [v for v in SAMPLE_DATA.get(f.id, []) if any(o.id == v for o in f.enum)]
+            data[f.id] = sample or ([f.enum[0].id] if f.enum else [])
+        else:
+            data[f.id] = SAMPLE_DATA.get(f.id, "Contoh isian")
     return data
+
+
+def _offered(f: Any, value: Any) -> bool:
+    """Whether a sample value is among a field's options (a catalogue may not offer it)."""
+    if f.type != "enum" or not f.enum:
+        return True
+    return any(v.id == value and not v.referral for v in f.enum)
 
 
 def ensure_demo_users(engine: Engine, say: Callable[[str], None]) -> dict[str, str]:
@@ -80,7 +115,7 @@ def ensure_demo_users(engine: Engine, say: Callable[[str], None]) -> dict[str, s
             engine.user(login)
         except NotFound:
             password = secrets.token_urlsafe(9)
-            engine.add_user(login, lanes, name=name, password=password, roles=roles)
+            engine.add_user(login, lanes, name=name, password=password, roles=roles, seksi=DEMO_SEKSI.get(login))
             created.append((login, (lanes + roles)[0], password))
     if created:
         say("Demo users (passwords are shown only now):")
@@ -95,6 +130,10 @@ def run_demo(engine: Engine, bpmn: Path, say: Callable[[str], None], print_timel
     engine.init_db()
     deployed = engine.deploy(bpmn.read_bytes(), deployed_by="demo", note="demo setup")
     say(f"Diagram {bpmn}: process {deployed.process} version {deployed.version}")
+    beside = bpmn.parent / "services.yaml"
+    seeded = engine.ensure_catalogue(beside if beside.exists() else None)
+    if seeded is not None:
+        say(f"Service catalogue: version {seeded.version}, {seeded.services} services")
     by_lane = ensure_demo_users(engine, say)
     started = engine.start(as_user=by_lane["Pemohon"])
     say(f"Application {started.registration} started by {by_lane['Pemohon']}\n")
@@ -107,7 +146,7 @@ def run_demo(engine: Engine, bpmn: Path, say: Callable[[str], None], print_timel
         detail = engine.task(task.id)
         overrides: dict[str, Any] = {}
         if "berkas_lengkap" in {f.id for f in detail.form.fields}:
-            overrides["berkas_lengkap"] = checks > 0  # return the file once, then accept it
+            overrides["berkas_lengkap"] = checks > 0  # return the file once (the rapor missing), then accept it
             if checks > 0:
                 overrides["catatan_pemeriksaan"] = None
             checks += 1

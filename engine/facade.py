@@ -19,7 +19,7 @@ command changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ from .facade_catalogue import CatalogueApi
 from .facade_notifications import NotificationApi
 from .marks import marks_from_history
 from .migration import MigrationReport
-from .model import APPLICANT_LANE, Form, lane_order
+from .model import Form, lane_order
 from .runtime import Runtime
 from .scripting import EngineScriptEngine
 from .services import (
@@ -47,6 +47,7 @@ from .services import (
     deploying,
     instances,
     migrating,
+    office_calendar,
     overview,
     queries,
     ticking,
@@ -90,7 +91,7 @@ log = logging.getLogger("ptsp.engine")
 
 
 def _info(a: Actor) -> UserInfo:
-    return UserInfo(a.id, a.login, a.name, lane_order(a.lanes), tuple(sorted(a.roles)))
+    return UserInfo(a.id, a.login, a.name, lane_order(a.lanes), tuple(sorted(a.roles)), a.seksi)
 
 
 class Engine(CalendarApi, CatalogueApi, ApplicantApi, NotificationApi):
@@ -99,21 +100,34 @@ class Engine(CalendarApi, CatalogueApi, ApplicantApi, NotificationApi):
         database_url: str | None = None,
         *,
         clock: Clock | None = None,
-        calendar: Calendar | None = None,
+        calendar: Calendar | str | None = None,
+        holiday_categories: Sequence[str] | str | None = None,
         workflow_cache_size: int = 256,
         **engine_kwargs: Any,
     ) -> None:
+        """``calendar``: "office" (working time, the default), "wall-clock", or a ``Calendar``;
+        without it ``$PTSP_CALENDAR``. ``holiday_categories``: which of the holidays package's
+        categories ``init_db`` stores ("public", "government"; ``$PTSP_HOLIDAY_CATEGORIES``; both)."""
+        setting = office_calendar.calendar_setting(calendar)
+        self.holiday_categories = office_calendar.holiday_categories(holiday_categories)
         self.db = Database(database_url, **engine_kwargs)
+        self.calendar_store = office_calendar.CalendarStore(self.db)
+        self.calendar_mode = setting if isinstance(setting, str) else getattr(setting, "name", "custom")
         self.ctx = Context(
-            runtime=Runtime(EngineScriptEngine(CommandClock(clock), calendar)),
+            runtime=Runtime(
+                EngineScriptEngine(CommandClock(clock), office_calendar.make_calendar(setting, self.calendar_store))
+            ),
             definitions=DefinitionCache(),
             workflows=WorkflowCache(workflow_cache_size),
         )
 
     # -- schema ---------------------------------------------------------------
     def init_db(self) -> None:
-        """Create or upgrade the schema to the newest migration (idempotent)."""
+        """Create or upgrade the schema to the newest migration (idempotent), then store the
+        holidays package's national holidays and cuti bersama from last year to two years
+        ahead that are not stored yet, and the regular office hours on the first set-up."""
         schema.upgrade(self.db)
+        self.sync_holidays()
 
     def schema_revision(self) -> str | None:
         """The database's Alembic revision (None for an empty database)."""
@@ -328,11 +342,13 @@ class Engine(CalendarApi, CatalogueApi, ApplicantApi, NotificationApi):
             users.set_password(uow, login, password)
             uow.commit()
 
-    def register_applicant(self, login: str, password: str, *, name: str) -> UserInfo:
-        """An applicant signing up: a user in the Pemohon lane, with a password."""
-        if not isinstance(password, str) or not password:
-            raise InvalidInput("a password is required")
-        return self.add_user(login, [APPLICANT_LANE], name=name, password=password)
+    def register_applicant(self, login: str, password: str, *, name: str, email: str | None = None) -> UserInfo:
+        """An applicant signing up: a user in the Pemohon lane, with a password (and an e-mail address for
+        notifications, if given)."""
+        with self._write() as uow:
+            info = users.register_applicant(uow, self.ctx, login, password, name=name, email=email)
+            uow.commit()
+            return info
 
     def create_token(self, login: str, *, label: str | None = None) -> tuple[str, TokenInfo]:
         """A new API token for ``login``; the token itself is returned only now."""
@@ -603,7 +619,7 @@ class Engine(CalendarApi, CatalogueApi, ApplicantApi, NotificationApi):
                 return auditing.verify(self.db.engine, self.ctx, ids)
             ids = list(ids)
         url = self.db.url.render_as_string(hide_password=False)
-        return auditing.verify_in_processes(url, ids, jobs)
+        return auditing.verify_in_processes(url, ids, jobs, calendar=self.calendar_mode)
 
     # -- rate-limited logins and sign-ups, health ----------------------------------------------
     def log_in(
@@ -633,12 +649,13 @@ class Engine(CalendarApi, CatalogueApi, ApplicantApi, NotificationApi):
         name: str,
         address: str | None,
         policy: Policy | None = None,
+        email: str | None = None,
     ) -> UserInfo:
         """``register_applicant`` under the per-address sign-up limit (refused sign-ups count too)."""
         with self._write() as uow:
             begin_signup(uow, self.ctx, policy or DEFAULT_POLICY, login, address)
             uow.commit()
-        return self.register_applicant(login, password, name=name)
+        return self.register_applicant(login, password, name=name, email=email)
 
     def health(self) -> Health:
         """Whether the database answers (one cheap query) and its schema revision; never raises."""

@@ -31,6 +31,8 @@ class _Invalid(Exception):
 
 
 def _blank(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return all(_blank(v) for v in value)
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
@@ -88,14 +90,54 @@ def _date(_f: FormField, value: Any) -> str:
         raise _Invalid("not_date", "is not a valid date") from None
 
 
+# A code chosen from a catalogue the form was not bound to (a migration checking recorded data):
+# the catalogue, not the diagram, knows the options, so any code-shaped value is accepted.
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
 def _enum(f: FormField, value: Any) -> str:
+    if f.catalogue and not f.enum:
+        if not isinstance(value, str) or not _CODE.fullmatch(value.strip()):
+            raise _Invalid("not_allowed", "must be a code from the catalogue")
+        return value.strip()
     allowed = [v.id for v in f.enum]
     if not isinstance(value, str) or value not in allowed:
         raise _Invalid("not_allowed", f"must be one of: {', '.join(allowed)}", allowed=allowed)
+    option = next(v for v in f.enum if v.id == value)
+    if option.referral:
+        # shown so that the applicant learns where to go, never applied for here
+        raise _Invalid("referral", option.referral, referral=option.referral, option=option.name)
     return value
 
 
-_CONVERT = {"string": _string, "long": _long, "boolean": _boolean, "date": _date, "enum": _enum}
+def _checklist(f: FormField, value: Any) -> list[str]:
+    """The ids ticked: a JSON list (or one id, as a single ticked HTML checkbox sends it), in the form's order."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
+        raise _Invalid("not_list", "must be a list of the items' codes")
+    chosen = list(dict.fromkeys(v.strip() for v in items if v.strip()))
+    if f.catalogue and not f.enum:
+        bad = [v for v in chosen if not _CODE.fullmatch(v)]
+        if bad:
+            raise _Invalid("not_allowed", "must be codes from the catalogue")
+        return chosen
+    allowed = [v.id for v in f.enum]
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown:
+        raise _Invalid(
+            "not_allowed", f"{unknown[0]!r} is not an item; choose from: {', '.join(allowed)}", allowed=allowed
+        )
+    return [v for v in allowed if v in chosen]
+
+
+_CONVERT = {
+    "string": _string,
+    "long": _long,
+    "boolean": _boolean,
+    "date": _date,
+    "enum": _enum,
+    "checklist": _checklist,
+}
 
 
 def _readonly_default(f: FormField) -> Any:
@@ -149,6 +191,31 @@ def validate(form: Form, data: Mapping[str, Any] | None) -> dict[str, Any]:
         except _Invalid as exc:
             code, message, params = exc.error
             errors.append(FieldError(f.id, message, code, params))
+    errors += _conditional(form, cleaned, {e.field for e in errors})
     if errors:
         raise FormInvalid(errors)
     return cleaned
+
+
+def _conditional(form: Form, cleaned: dict[str, Any], failed: set[str]) -> list[FieldError]:
+    """A field with ``required_when`` is required exactly when that answer is given, and empty otherwise."""
+    errors = []
+    for f in form.fields:
+        condition = f.required_when
+        if condition is None or f.readonly or f.id in failed or condition[0] in failed:
+            continue
+        name, answer = condition
+        holds = cleaned.get(name) is answer
+        word = "yes" if answer else "no"
+        if holds and cleaned.get(f.id) is None:
+            errors.append(FieldError(f.id, f"is required when {name} is {word}", "required", {"when": name}))
+        elif not holds and cleaned.get(f.id) is not None:
+            errors.append(
+                FieldError(
+                    f.id,
+                    f"must be left empty unless {name} is {word}",
+                    "not_applicable",
+                    {"when": name, "answer": answer},
+                )
+            )
+    return errors

@@ -465,7 +465,11 @@ def _form_reasons(where: str, old_form: Form, new_form: Form, data: Mapping[str,
             reasons.append(
                 f"{where}: it recorded {field_label} as {old_field.type}, which version {v} makes {new_field.type}"
             )
-        elif new_field.type == "enum" and value not in {e.id for e in new_field.enum}:
+        elif (
+            new_field.type == "enum"
+            and not getattr(new_field, "catalogue", None)  # its options come from the catalogue at run time
+            and value not in {e.id for e in new_field.enum}
+        ):
             reasons.append(f"{where}: it recorded {value!r} in {field_label}, which version {v} no longer offers")
         else:
             continue
@@ -486,6 +490,8 @@ def _form_reasons(where: str, old_form: Form, new_form: Form, data: Mapping[str,
             f = new_form.field(error.field)
             if error.field in named or f is None:
                 continue
+            if getattr(f, "catalogue", None) and error.code == "not_allowed":
+                continue  # its options come from the catalogue at run time, not from the file
             field_label = f"field '{f.id}' ({f.label})"
             if error.code == "required" and candidate.get(error.field) is None:
                 reasons.append(f"{where}: version {v} requires {field_label} there, which it did not record")

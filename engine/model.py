@@ -42,7 +42,46 @@ SEKSI = (
     "Subbagian Tata Usaha",
 )
 
-FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
+# "checklist": a list of option ids (the items missing from a file, ticked at step 4)
+FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "checklist")
+
+# The Seksi as the routing field's enum ids (step 6's seksi_tujuan) -> the Seksi they name.
+SEKSI_CODES = {
+    "pendidikan_madrasah": "Pendidikan Madrasah",
+    "pendidikan_agama_islam": "Pendidikan Agama Islam",
+    "bimas_islam": "Bimas Islam",
+    "zakat_wakaf": "Penyelenggara Zakat dan Wakaf",
+    "kristen": "Penyelenggara Kristen",
+    "katolik": "Penyelenggara Katolik",
+    "hindu": "Penyelenggara Hindu",
+    "buddha": "Penyelenggara Buddha",
+    "subbag_tu": "Subbagian Tata Usaha",
+}
+SEKSI_CODE_OF = {name: code for code, name in SEKSI_CODES.items()}
+# The form field whose choice routes an application to a Seksi (also when a diagram does
+# not mark it with catalogue=seksi, as versions before the catalogue did not).
+SEKSI_FIELD = "seksi_tujuan"
+
+# Form field properties (camunda:property inside a camunda:formField) the engine reads.
+# ``catalogue``: where the field's options come from at run time --
+#   "services": the service catalogue in use (an enum; referrals are shown, not choosable),
+#   "persyaratan": the requirements of the application's service (a checklist),
+#   "seksi": the office's Seksi (an enum whose choice routes the application).
+CATALOGUE_PROPERTY = "catalogue"
+CATALOGUE_SERVICES, CATALOGUE_PERSYARATAN, CATALOGUE_SEKSI = "services", "persyaratan", "seksi"
+CATALOGUE_SOURCES = {CATALOGUE_SERVICES: "enum", CATALOGUE_PERSYARATAN: "checklist", CATALOGUE_SEKSI: "enum"}
+# ``required_when``: "<yes/no field of the same form>=<true|false>": the field is required
+# exactly when that answer is given, and must be left empty otherwise.
+REQUIRED_WHEN_PROPERTY = "required_when"
+# ``disposition`` = "true": the field is the step's disposition note (Catatan disposisi),
+# shown with who disposed and when to everyone working on the application afterwards.
+DISPOSITION_PROPERTY = "disposition"
+# The note to the applicant when a file is returned (shown with the items ticked missing).
+MISSING_NOTE_FIELD = "catatan_kekurangan"
+# Where a completion that chose a catalogue service records that entry as it was then
+# (code, name, Seksi, catalogue version): re-execution and later reads use the record,
+# never the catalogue as it is today.
+SERVICE_RECORD = "katalog_layanan"
 
 
 def lane_order(lanes) -> tuple[str, ...]:
@@ -55,6 +94,8 @@ def lane_order(lanes) -> tuple[str, ...]:
 class EnumValue:
     id: str
     name: str
+    # a catalogue entry that is not applied for here: the text tells the applicant where to go
+    referral: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +107,32 @@ class FormField:
     enum: tuple[EnumValue, ...] = ()
     default: str | None = None
     constraints: Mapping[str, str] = field(default_factory=dict)
+    # camunda:property entries of the field (see CATALOGUE_PROPERTY, REQUIRED_WHEN_PROPERTY)
+    properties: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def readonly(self) -> bool:
         return "readonly" in self.constraints
+
+    @property
+    def catalogue(self) -> str | None:
+        """Where the options come from at run time, when not from the diagram."""
+        return self.properties.get(CATALOGUE_PROPERTY) or None
+
+    @property
+    def required_when(self) -> tuple[str, bool] | None:
+        """(yes/no field, answer) that makes this field required, when it is conditional."""
+        raw = self.properties.get(REQUIRED_WHEN_PROPERTY)
+        if not raw or raw.count("=") != 1:
+            return None
+        name, _, answer = (part.strip() for part in raw.partition("="))
+        if answer.lower() not in ("true", "false") or not name:
+            return None
+        return name, answer.lower() == "true"
+
+    @property
+    def is_disposition(self) -> bool:
+        return self.properties.get(DISPOSITION_PROPERTY, "").strip().lower() == "true"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,10 +140,14 @@ class FormField:
             "type": self.type,
             "label": self.label,
             "required": self.required,
-            "enum": [{"id": v.id, "name": v.name} for v in self.enum] if self.type == "enum" else None,
+            "enum": [_option(v) for v in self.enum] if self.type in ("enum", "checklist") else None,
             "default": self.default,
             "constraints": dict(self.constraints),
         }
+
+
+def _option(v: EnumValue) -> dict[str, str]:
+    return {"id": v.id, "name": v.name} | ({"referral": v.referral} if v.referral else {})
 
 
 @dataclass(frozen=True)
@@ -208,6 +275,9 @@ class ProcessModel:
                 value = data[f.id]
                 if f.type == "enum":
                     value = next((v.name for v in f.enum if v.id == value), value)
+                elif f.type == "checklist" and isinstance(value, list):
+                    names = {v.id: v.name for v in f.enum}
+                    value = "; ".join(names.get(str(v), str(v)) for v in value)
                 out.append((f.id, f.label, value))
         return out
 

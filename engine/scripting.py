@@ -4,7 +4,10 @@ SpiffWorkflow evaluates every condition, timer value and script through its
 script engine, by default with Python's ``eval``/``exec``. This one evaluates
 expressions with ``engine.expressions`` and refuses to execute scripts or call
 services. It also carries the engine's clock and calendar, so that timers ask
-*it* for the time instead of reading the system clock.
+*it* for the time instead of reading the system clock. A calendar that knows
+"as of when" (``OfficeCalendar``) is bound to this clock: the live engine counts
+with the calendar as known at the command's moment, a re-execution with the
+calendar as known at each recorded event's moment.
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ class EngineScriptEngine(PythonScriptEngine):
     def __init__(self, clock: Clock | None = None, calendar: Calendar | None = None) -> None:
         super().__init__(environment=SafeEnvironment())
         self.clock = clock or SystemClock()
-        self.calendar = calendar or WallClockCalendar()
+        calendar = calendar or WallClockCalendar()
+        bind = getattr(calendar, "bind", None)
+        self.calendar: Calendar = bind(self.clock) if bind is not None else calendar
 
     def validate(self, expression: str) -> None:
         expressions.parse(expression)

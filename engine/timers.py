@@ -95,7 +95,13 @@ def _arming(compute: Any) -> Any:
 
 
 class EngineDurationTimer(DurationTimerEventDefinition):
-    """``timeDuration``: a time standard, counted by the engine's calendar."""
+    """``timeDuration``: a time standard, counted by the engine's calendar.
+
+    The calendar is bound to the script engine's clock, so the deadline is
+    counted with the calendar as known at ``now`` (the command's moment, or the
+    recorded event's moment when a history is re-executed); once armed, the
+    deadline is stored and never recounted.
+    """
 
     def has_fired(self, my_task: Any) -> bool:
         engine = _engine(my_task)

@@ -150,6 +150,7 @@ class TaskSummary:
     completed_at: datetime | None = None
     completed_by: str | None = None
     service: str | None = None
+    seksi: str | None = None  # a Kasi-lane task: the Seksi whose staff alone see and do it
 
     def overdue(self, now: datetime) -> bool:
         return self.status == "ready" and self.due_at is not None and self.due_at <= now
@@ -170,16 +171,54 @@ class TaskSummary:
             "completed_at": iso(self.completed_at),
             "completed_by": self.completed_by,
             "service": self.service,
+            "seksi": self.seksi,
+        }
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    """A requirement (persyaratan) ticked as missing when the file was returned: what to bring."""
+
+    code: str
+    text: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """A disposition so far (steps 5 and 6): who disposed, when, to which Seksi, with which note."""
+
+    sop_step: int | None
+    task_name: str | None
+    by: str | None  # login
+    by_name: str | None
+    at: datetime
+    note: str | None
+    seksi: str | None = None  # the Seksi the application was routed to by this disposition
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sop_step": self.sop_step,
+            "task_name": self.task_name,
+            "by": self.by,
+            "by_name": self.by_name,
+            "at": iso(self.at),
+            "note": self.note,
+            "seksi": self.seksi,
         }
 
 
 @dataclass(frozen=True)
 class TaskDetail:
     summary: TaskSummary
-    form: Form
+    form: Form  # with its catalogue fields filled in for this application
     documentation: str | None
     mutu_baku: MutuBaku
     standard: str | None  # the time standard as written, e.g. PT15M
+    # the catalogue entry of the application's service (engine.catalogue.Service), as filed
+    service: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         d = self.summary.as_dict()
@@ -191,6 +230,8 @@ class TaskDetail:
                 "form": self.form.as_dict(),
             }
         )
+        if self.service is not None:
+            d["service_standard"] = self.service.summary()
         return d
 
 
@@ -238,6 +279,13 @@ class InstanceInfo:
     owner_name: str | None = None
     # (field id, label, value) of ``data``, labelled by the diagram's forms
     described: tuple[tuple[str, str, Any], ...] = ()
+    service_code: str | None = None
+    seksi: str | None = None  # the Seksi the application is routed to
+    # while the file is returned as incomplete: the requirements ticked missing and the note to the applicant
+    missing: tuple[MissingItem, ...] = ()
+    missing_note: str | None = None
+    # the dispositions so far (staff and auditors only; empty for the applicant)
+    dispositions: tuple[Disposition, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -245,6 +293,8 @@ class InstanceInfo:
             "registration": self.registration,
             "status": self.status,
             "service": self.service,
+            "service_code": self.service_code,
+            "seksi": self.seksi,
             "process": self.process,
             "version": self.version,
             "owner": self.owner,
@@ -253,6 +303,9 @@ class InstanceInfo:
             "ended_at": iso(self.ended_at),
             "data": self.data,
             "open_tasks": [t.as_dict() for t in self.open_tasks],
+            "missing": [m.as_dict() for m in self.missing],
+            "missing_note": self.missing_note,
+            "dispositions": [d.as_dict() for d in self.dispositions],
         }
 
 
@@ -265,6 +318,24 @@ class LaneCount:
 
     def as_dict(self) -> dict[str, Any]:
         return {"lane": self.lane, "open": self.open, "overdue": self.overdue, "completed_today": self.completed_today}
+
+
+@dataclass(frozen=True)
+class SeksiCount:
+    """The Kasi lane of one Seksi: open and overdue tasks now, completions since midnight WIB."""
+
+    seksi: str
+    open: int
+    overdue: int
+    completed_today: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seksi": self.seksi,
+            "open": self.open,
+            "overdue": self.overdue,
+            "completed_today": self.completed_today,
+        }
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,20 @@ due, and the instance's version check rejects a second write, so every timer
 fires exactly once. A worker killed in the middle of firing leaves an
 uncommitted transaction that PostgreSQL rolls back; the timer is still due and
 the next sweep (of any worker) fires it.
+
+The same loop runs the notifier (``Engine.notify_pending``: new events become
+notifications) shortly after commits: the wake-ups above also tell it that
+something was committed (every command that moves an application arms a
+timer), and it looks again at least every ``notify_poll`` seconds besides
+(breaches recorded by other workers arm nothing). Waking for that never makes
+the worker re-read the timer table. E-mails go out on a thread of their own
+(``ptsp-mail``), so a slow mail server never delays a timer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
 import select
@@ -43,9 +52,23 @@ from .store.signals import CHANNEL
 log = logging.getLogger("ptsp.worker")
 
 
+class Wake(enum.Flag):
+    """Why a waker returned: a timer may have to be looked at, something was committed, or neither (time is up)."""
+
+    NONE = 0
+    TIMERS = enum.auto()
+    ACTIVITY = enum.auto()
+    ALL = TIMERS | ACTIVITY
+
+
 class Waker(Protocol):
-    def wait(self, timeout: float) -> None:
-        """Return after ``timeout`` seconds, or sooner when a timer was armed or stop() was called."""
+    def wait(self, timeout: float, timers_in: float | None = None) -> Wake | None:
+        """Return after ``timeout`` seconds, or sooner when a timer was armed or stop() was called.
+
+        ``timers_in`` is how long until the worker means to read the timer
+        table anyway (``timeout`` when None): a timer armed for later than
+        that changes nothing. None counts as ``Wake.ALL``.
+        """
 
     def stop(self) -> None: ...
 
@@ -60,11 +83,13 @@ class LocalWaker:
         self.poll = poll  # a separate SQLite process hears nothing: bound the sleep instead
         self.stopped = False
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, timers_in: float | None = None) -> Wake:
         if self.poll is not None:
             timeout = min(timeout, self.poll)
-        self.changed.wait(timeout)
+        signalled = self.changed.wait(timeout)
         self.changed.clear()
+        # a separate process polls: every look may find something
+        return Wake.ALL if signalled or self.poll is not None else Wake.NONE
 
     def stop(self) -> None:
         self.stopped = True
@@ -89,30 +114,36 @@ class PostgresWaker:
         self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
         self.connection.execute(f"LISTEN {CHANNEL}")
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, timers_in: float | None = None) -> Wake:
         if self.connection is None or self.connection.closed:
             # Raises while the server is away; the loop backs off and comes back
             # here. Whatever was armed meanwhile is read from the table next.
             self.connection = None
             self._connect()
-            return
+            return Wake.ALL
         # Each NOTIFY carries the new deadline. One later than the moment this
-        # worker already means to wake cannot change its plan: keep sleeping
-        # rather than read the table again (every command arms a timer, and
-        # every worker hears it).
-        deadline = time.monotonic() + max(timeout, 0)
+        # worker already means to wake cannot change its plan: it does not
+        # make the worker read the timer table again (every command arms a
+        # timer, and every worker hears it), only tells that a command committed.
+        started = time.monotonic()
+        deadline = started + max(timeout, 0)
+        plan = started + max(timeout if timers_in is None else timers_in, 0)
         while (left := deadline - time.monotonic()) > 0:
             readable, _, _ = select.select([self.connection.fileno(), self._stop_r], [], [], left)
             if self._stop_r in readable or not readable:
-                return
+                return Wake.NONE
             try:
                 payloads = [n.payload for n in self.connection.notifies(timeout=0)]
             except Exception:
                 self.close()
                 raise
-            wake_at = self.now() + timedelta(seconds=deadline - time.monotonic())
+            if not payloads:
+                continue
+            wake_at = self.now() + timedelta(seconds=plan - time.monotonic())
             if any(_earlier(payload, wake_at) for payload in payloads):
-                return
+                return Wake.ALL
+            return Wake.ACTIVITY
+        return Wake.NONE
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -133,10 +164,12 @@ def waker_for(engine: Engine, *, same_process_only: bool) -> Waker:
 
 
 class TimerWorker:
-    """Fire due timers as they fall due, until stopped.
+    """Fire due timers as they fall due, and tell people what happened, until stopped.
 
     ``same_process`` says that every command that can arm a timer runs in this
     process (``ptsp serve`` on SQLite), so the in-process signal is enough.
+    ``notifications`` runs the notifier in the loop and, when SMTP is
+    configured, the e-mail sender on a thread beside it.
     """
 
     def __init__(
@@ -146,6 +179,10 @@ class TimerWorker:
         max_sleep: float = 30.0,
         same_process: bool = False,
         waker: Waker | None = None,
+        notifications: bool = True,
+        notify_poll: float = 1.0,
+        notify_gap: float = 0.2,
+        mail_poll: float = 15.0,
     ) -> None:
         self.engine = engine
         self.max_sleep = max_sleep
@@ -153,6 +190,16 @@ class TimerWorker:
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
         self.fired = 0
+        self.notifications = notifications
+        self.notify_poll = notify_poll  # the longest wait before looking for new events again
+        self.notify_gap = notify_gap  # the shortest time between two looks when commits keep coming
+        self.mail_poll = mail_poll  # the longest wait before looking for e-mails due for a retry
+        self.notified = 0
+        self.mail_thread: threading.Thread | None = None
+        self.mail_wake = threading.Event()
+        self._notify_at = 0.0
+        self._last_notify = float("-inf")
+        self._notify_backoff = 0.5
 
     def run_once(self) -> float:
         """Sweep if a timer is due; return how long to sleep before looking again."""
@@ -163,6 +210,7 @@ class TimerWorker:
             self.fired += result.fired
             if result.fired:
                 log.info("%d standard(s) breached", result.fired, extra={"fired": result.fired})
+                self._notify_at = 0.0  # tell the supervisors now
             for failure in result.failed:
                 log.error(
                     "application %s: timer failed: %s",
@@ -175,21 +223,96 @@ class TimerWorker:
             return self.max_sleep
         return min((due - now).total_seconds(), self.max_sleep)
 
+    def notify_once(self) -> int:
+        """Turn new events into notifications; wake the mail thread for new e-mails. Never raises."""
+        try:
+            result = self.engine.notify_pending()
+        except Exception as exc:  # the database is away, say: the timers go on, notifications come later
+            log.warning("notifier: %s; retrying in %.1f s", _short(exc), self._notify_backoff)
+            self._notify_at = time.monotonic() + self._notify_backoff
+            self._notify_backoff = min(self._notify_backoff * 2, 30.0)
+            return 0
+        self._notify_backoff = 0.5
+        self._last_notify = time.monotonic()
+        self._notify_at = self._last_notify + self.notify_poll
+        if result.notifications:
+            self.notified += result.notifications
+            log.info(
+                "%d notification(s) from %d event(s)",
+                result.notifications,
+                result.events,
+                extra={"notifications": result.notifications},
+            )
+        if result.emails:
+            self.mail_wake.set()
+        return result.notifications
+
+    def send_mail_once(self) -> None:
+        """Send the e-mails that are due. Never raises."""
+        try:
+            result = self.engine.send_pending_mail()
+        except Exception as exc:
+            log.warning("mail sender: %s", _short(exc))
+            return
+        if result.sent or result.failed:
+            log.info(
+                "%d e-mail(s) sent, %d to retry, %d given up",
+                result.sent,
+                result.retrying,
+                result.failed,
+                extra={"sent": result.sent},
+            )
+
+    def _mail_loop(self) -> None:
+        while not self.stopped.is_set():
+            self.mail_wake.clear()
+            self.send_mail_once()
+            self.mail_wake.wait(self.mail_poll)
+
+    def _start_mail(self) -> None:
+        try:
+            configured = self.engine.mail_settings() is not None
+        except Exception as exc:
+            log.error("e-mail is not sent: %s", _short(exc))
+            configured = False
+        if self.notifications and configured:
+            self.mail_thread = threading.Thread(target=self._mail_loop, name="ptsp-mail", daemon=True)
+            self.mail_thread.start()
+
+    def _stop_mail(self) -> None:
+        if self.mail_thread is not None:
+            self.mail_wake.set()
+            self.mail_thread.join(30)
+
     def run(self) -> None:
         backoff = 0.5
+        timers_at = 0.0  # time.monotonic() when the timer table is to be read again
         log.info("timer worker started")
+        self._start_mail()
         while not self.stopped.is_set():
             try:
-                pause = self.run_once()
+                if time.monotonic() >= timers_at:
+                    timers_at = time.monotonic() + self.run_once()
+                if self.notifications and time.monotonic() >= self._notify_at:
+                    self.notify_once()
+                wake_at = min(timers_at, self._notify_at) if self.notifications else timers_at
+                pause = wake_at - time.monotonic()
                 if pause > 0 and not self.stopped.is_set():
-                    self.waker.wait(pause)
+                    woke = self.waker.wait(pause, timers_at - time.monotonic())
+                    woke = Wake.ALL if woke is None else woke
+                    if Wake.TIMERS in woke:
+                        timers_at = 0.0
+                    if Wake.ACTIVITY in woke:
+                        self._notify_at = min(self._notify_at, self._last_notify + self.notify_gap)
                 backoff = 0.5
             except Exception as exc:  # the worker outlives a database restart
                 log.warning("timer worker: %s; retrying in %.1f s", _short(exc), backoff)
                 self.waker.close()
                 self.stopped.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
+                timers_at = 0.0
         self.waker.close()
+        self._stop_mail()
         log.info("timer worker stopped after %d breach(es)", self.fired, extra={"fired": self.fired})
 
     def start(self) -> TimerWorker:
@@ -200,6 +323,7 @@ class TimerWorker:
     def stop(self) -> None:
         self.stopped.set()
         self.waker.stop()
+        self.mail_wake.set()
         if self.thread is not None:
             self.thread.join(10)
 

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text
 
 from engine import Engine
+from engine.services import office_calendar
 from engine.store.db import Database, normalize_url
-from engine.store.models import Base
+from engine.store.models import Base, NonWorkingDay, SpecialHours
 from engine.store.schema import upgrade
+from engine.store.uow import UnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 PTSP_BPMN = ROOT / "processes" / "ptsp.bpmn"
@@ -32,6 +34,12 @@ os.environ.setdefault("PTSP_PASSWORD_PROFILE", "test")
 
 # Monday 23 November 2026, 09:00 WIB
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+# Every test database starts with the office calendar (regular office hours, the national holidays
+# and cuti bersama of 2024-2028) as known since 1 January 2025, before any moment a test travels
+# to: deadlines are office time, as in production after ``ptsp setup``.
+CALENDAR_KNOWN_SINCE = datetime(2025, 1, 1, tzinfo=UTC)
+CALENDAR_YEARS = range(2024, 2029)
+CALENDAR_TABLES = (NonWorkingDay.__table__, SpecialHours.__table__)
 
 STAFF = {
     "ptsp": ["PTSP"],
@@ -40,6 +48,8 @@ STAFF = {
     "kasi": ["Kasi"],
 }
 APPLICANTS = ["warga", "warga2"]
+# the Seksi of the demo service (rekomendasi mutasi siswa): the Kasi who does step 7
+STAFF_SEKSI = {"kasi": "Pendidikan Madrasah"}
 # the process owner (Pemilik Proses): deploys, activates, migrates
 OWNER = "pemilik"
 BY_LANE = {"Pemohon": "warga", "PTSP": "ptsp", "Kepala Kantor": "kepala", "Kasubag": "kasubag", "Kasi": "kasi"}
@@ -51,12 +61,25 @@ def ptsp_xml() -> bytes:
 
 
 # ----------------------------------------------------------------- databases
+def seed_calendar(database: Database) -> dict[str, list[dict]]:
+    """Store the tests' office calendar; return its rows (without ids) to restore it after a truncation."""
+    with UnitOfWork(database.write_engine) as uow:
+        office_calendar.sync(uow, CALENDAR_KNOWN_SINCE, CALENDAR_YEARS, office_calendar.DEFAULT_CATEGORIES)
+        uow.commit()
+    with database.engine.connect() as conn:
+        return {
+            table.name: [{k: v for k, v in row.items() if k != "id"} for row in conn.execute(select(table)).mappings()]
+            for table in CALENDAR_TABLES
+        }
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file, copied for each test (migrating each time is slow)."""
+    """A migrated SQLite file with the office calendar, copied for each test (migrating each time is slow)."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = Database(f"sqlite:///{path}")
     upgrade(database)
+    seed_calendar(database)
     database.dispose()
     return path
 
@@ -74,6 +97,7 @@ def postgres_url() -> Iterator[str]:
     url = base.rsplit("/", 1)[0] + "/" + name
     database = Database(url)
     upgrade(database)
+    _CALENDAR_ROWS.update(seed_calendar(database))
     database.dispose()
     yield url
     with admin.connect() as conn:
@@ -81,11 +105,16 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+_CALENDAR_ROWS: dict[str, list[dict]] = {}
+
+
 def _truncate_postgres(url: str) -> None:
     database = Database(url)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in CALENDAR_TABLES:  # every test starts with the same office calendar
+            conn.execute(insert(table), _CALENDAR_ROWS[table.name])
     database.dispose()
 
 
@@ -123,10 +152,11 @@ def password_of(login: str) -> str:
 def make_engine(url: str, xml: bytes, **kwargs) -> Engine:
     engine = Engine(url, **kwargs)
     engine.deploy(xml, deployed_by="tests")
+    engine.ensure_catalogue()
     for login in APPLICANTS:
         engine.add_user(login, ["Pemohon"], name=login.title(), password=password_of(login))
     for login, lanes in STAFF.items():
-        engine.add_user(login, lanes, password=password_of(login))
+        engine.add_user(login, lanes, password=password_of(login), seksi=STAFF_SEKSI.get(login))
     engine.add_user(OWNER, [], name="Pemilik Proses", roles=["process_owner"], password=password_of(OWNER))
     return engine
 

@@ -19,12 +19,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from engine import Conflict, InvalidInput, NotFound, TooManyAttempts
 from engine.model import APPLICANT_LANE, AUDITOR, PROCESS_OWNER
 from engine.services.context import REPORT_LANES
+from engine.services.users import EMAIL
 from engine.views import UserInfo
 
 from .i18n import LANGUAGES
@@ -121,6 +122,16 @@ class RegisterForm(FlaskForm):
             ),
         ],
     )
+    email = EmailField(
+        _l("E-mail (optional)"),
+        description=_l("We send news of your applications here: a returned file, a product ready to collect."),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("At most %(max)d characters.")),
+            Regexp(EMAIL.pattern + "$", message=_l("Enter an e-mail address such as nama@contoh.id.")),
+        ],
+    )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=REQUIRED), Length(min=8, max=200, message=LENGTH)]
     )
@@ -204,6 +215,7 @@ def register():
                 name=form.name.data.strip(),
                 address=_client_address(),
                 policy=_throttle(),
+                email=form.email.data or None,
             )
         except TooManyAttempts as refused:
             message = _(

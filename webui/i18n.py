@@ -60,6 +60,8 @@ def field_error(code: str, message: str, params: dict[str, Any]) -> str:
         "not_date": _("Enter a date."),
         "not_allowed": _("Choose one of the options."),
         "readonly": _("This field cannot be changed."),
+        "not_applicable": _("Leave this field empty for that answer."),
+        "not_list": _("Choose items from the list."),
     }
     return texts.get(code, message)
 

@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from engine import Conflict, FormInvalid, NotFound, PermissionDenied, PtspError
-from engine.model import APPLICANT_LANE, KNOWN_LANES
+from engine.model import APPLICANT_LANE, KNOWN_LANES, SEKSI_LANE
 
 from .auth import engine
 from .i18n import field_error
@@ -67,8 +67,9 @@ def _staff_only() -> None:
 @login_required
 def lanes():
     _staff_only()
-    counts = engine().lane_counts(list(current_user.staff_lanes))
-    return render_template("lanes.html", counts=counts)
+    eng = engine()
+    counts = eng.user_lane_counts(as_user=current_user.login, lanes=list(current_user.staff_lanes))
+    return render_template("lanes.html", counts=counts, seksi=eng.seksi_of(current_user.login))
 
 
 @bp.get("/tugas/lajur/<slug>")
@@ -85,6 +86,7 @@ def lane(slug: str):
     found = engine().tasks(lane=lane_name, as_user=current_user.login, limit=size + 1, offset=(page - 1) * size)
     context = {
         "lane": lane_name,
+        "seksi": engine().seksi_of(current_user.login) if lane_name == SEKSI_LANE else None,
         "slug": slug,
         "tasks": found[:size],
         "page": page,
@@ -108,7 +110,11 @@ def task(task_id: str):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        values = {f.id: request.form.get(f.id) for f in detail.form.fields if f.id in request.form}
+        values = {
+            f.id: request.form.getlist(f.id) if f.type == "checklist" else request.form.get(f.id)
+            for f in detail.form.fields
+            if f.id in request.form
+        }
         try:
             result = eng.complete(task_id, as_user=current_user.login, data=values)
         except FormInvalid as exc:
@@ -151,7 +157,7 @@ def dashboard():
     if not current_user.is_supervisor:
         abort(403)
     counts = engine().lane_counts([lane for lane in KNOWN_LANES if lane != APPLICANT_LANE])
-    return render_template("dashboard.html", counts=counts, now=now())
+    return render_template("dashboard.html", counts=counts, seksi_counts=engine().seksi_counts(), now=now())
 
 
 # -------------------------------------------------------------- applicants

@@ -24,6 +24,12 @@ to the migration, is migrated there by the same function the live command
 used (``engine.migration.migrate``), and continues on the new version; the
 version it ends on must be the one it is pinned to.
 
+Deadlines are counted with the calendar as known at each recorded event's
+moment: the run's script engine binds the engine's calendar to the run's own
+clock (see ``engine.scripting``), which stands at the event being re-executed,
+so a closure added or a holiday synchronised after a deadline was computed
+does not change it here either (``engine.working_time``).
+
 The first difference found is returned as a ``Divergence`` naming the event
 (``seq``) where it shows, or ``None`` when the history holds.
 
@@ -61,6 +67,7 @@ _TASK_FIELDS = (
     "element_id",
     "name",
     "lane",
+    "seksi",
     "sop_step",
     "status",
     "ready_at",
@@ -433,7 +440,8 @@ def reexecute(
     """Re-execute one application's log and compare; ``events`` in ``seq`` order, ``at`` aware.
 
     ``load(process_id, version)`` gives the deployed versions the log names
-    (the one it was filed on and each migration's target).
+    (the one it was filed on and each migration's target). ``calendar`` is the
+    engine's; bound to the run's clock, it counts as known at each event.
     """
     clock = FixedClock(events[0]["at"] if events else datetime.fromtimestamp(0).astimezone())
     run = _Run(load, Runtime(EngineScriptEngine(clock, calendar)), clock, stored, events)

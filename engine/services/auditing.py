@@ -159,6 +159,8 @@ def verify_one(
         tasks=tasks,
         timers=timers,
     )
+    # the engine's calendar, re-bound by re-execution to its own clock: each recorded event's
+    # moment, so every deadline is counted with the calendar as known when it was first computed
     diverged = reexecute(version_loader(connection, ctx), stored, events, ctx.runtime.script_engine.calendar)
     if diverged is not None:
         return Failure(row["id"], row["registration"], "reexecution", diverged.reason, diverged.seq)
@@ -201,10 +203,11 @@ def verify(engine: Engine, ctx: Context, ids: Iterable[int]) -> VerifyReport:
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(url: str) -> None:
+def _start_worker(url: str, calendar: str | None = None) -> None:
     from ..facade import Engine  # a worker process builds its own engine (and connections)
 
-    _WORKER["engine"] = Engine(url)
+    # the same calendar as the engine that asked ("office" or "wall-clock"; None: $PTSP_CALENDAR)
+    _WORKER["engine"] = Engine(url, calendar=calendar)
 
 
 def _verify_in_worker(ids: list[int]) -> list[Failure]:
@@ -213,12 +216,17 @@ def _verify_in_worker(ids: list[int]) -> list[Failure]:
         return verify_batch(connection, engine.ctx, ids)
 
 
-def verify_in_processes(url: str, ids: list[int], jobs: int) -> VerifyReport:
-    """``verify`` spread over ``jobs`` processes, batch by batch; failures in id order."""
+def verify_in_processes(url: str, ids: list[int], jobs: int, calendar: str | None = None) -> VerifyReport:
+    """``verify`` spread over ``jobs`` processes, batch by batch; failures in id order.
+
+    ``calendar`` is the asking engine's calendar mode, so that the workers count
+    deadlines the same way (each re-executes with the calendar as known at every
+    recorded event's moment, read from the same tables).
+    """
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
     failures: list[Failure] = []
     context = multiprocessing.get_context("spawn")  # no fork of a process holding connections
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(url,)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(url, calendar)) as pool:
         for found in pool.map(_verify_in_worker, batches):
             failures += found
     return VerifyReport(len(ids), tuple(failures))

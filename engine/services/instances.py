@@ -8,6 +8,7 @@ state, projections and events in the caller's single transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +18,12 @@ from sqlalchemy.orm import Session
 from .. import forms, registration
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..inputs import task_id_ok, text_ok
-from ..model import APPLICANT_LANE, Form, ProcessModel, TaskDef
+from ..model import APPLICANT_LANE, SEKSI_LANE, SERVICE_FIELD, SERVICE_RECORD, Form, ProcessModel, TaskDef
 from ..runtime import STATE_FORMAT, CompiledProcess
 from ..store.models import Definition, Instance, TaskRow
 from ..store.uow import UnitOfWork
 from ..views import CompleteResult, StartResult, TaskSummary
-from . import versioning
+from . import catalogue, versioning
 from .context import Actor, Context, actor
 from .recording import INSTANCE_COLUMNS, INSTANCES, InstanceRecord, Recorder, load_instance
 
@@ -37,6 +38,7 @@ _TASK_AND_INSTANCE = (
         _TASKS.c.name.label("task_name"),
         _TASKS.c.lane.label("task_lane"),
         _TASKS.c.status.label("task_status"),
+        _TASKS.c.seksi.label("task_seksi"),
         *INSTANCE_COLUMNS,
         INSTANCES.c.state,
     )
@@ -69,6 +71,7 @@ def _ready_summaries(recorder: Recorder) -> tuple[TaskSummary, ...]:
             due_at=r["due_at"],
             breached_at=r["breached_at"],
             service=recorder.instance.service,
+            seksi=r["seksi"],
         )
         for r in recorder.ready_rows
     )
@@ -84,12 +87,15 @@ def start(
     lane = compiled.model.start_lane
     if lane is not None and lane not in user.lanes:
         raise PermissionDenied(f"{login} may not start an application: only members of lane '{lane}' may")
-    cleaned = forms.validate(compiled.model.start_form, data)
+    binding = catalogue.bind(connection, compiled.model.start_form, data=None, seksi=None)
+    cleaned = validate_bound(binding, data)
     now = ctx.clock.now()
     number = registration.allocate(connection, now)
     wf, changes = ctx.runtime.new_workflow(compiled, cleaned)
     state = ctx.runtime.dump(wf)
-    service = compiled.model.start_form.service_label(cleaned)
+    record = InstanceRecord(0, number, definition.id, user.id, "running", 1, 0, {})
+    absorb_form(record, compiled.model.start_form, cleaned)
+    service = record.service
     instance_id = connection.execute(
         insert(INSTANCES)
         .values(
@@ -100,6 +106,8 @@ def start(
             started_at=now,
             data=cleaned,
             service=service,
+            service_code=record.service_code,
+            seksi=record.seksi,
             state_format=STATE_FORMAT,
             state=state,
             last_seq=0,
@@ -107,7 +115,7 @@ def start(
         )
         .returning(INSTANCES.c.id)
     ).scalar_one()
-    record = InstanceRecord(instance_id, number, definition.id, user.id, "running", 1, 0, cleaned, service)
+    record.id = instance_id
     recorder = Recorder(connection, record, compiled, now, login)
     recorder.event(
         "instance_started",
@@ -137,16 +145,45 @@ def produced_documents(model: ProcessModel, task_def: TaskDef, task_id: str, log
 
 
 def absorb_form(instance: InstanceRecord, form: Form, cleaned: dict[str, Any]) -> None:
-    """The instance row keeps the data entered so far and the service asked for."""
+    """The instance row keeps the data entered so far, the service asked for and the Seksi routed to.
+
+    Everything here is read from the completion's own values (the catalogue
+    entry it chose is among them, see ``model.SERVICE_RECORD``), so that
+    re-execution, which calls this with the recorded values, ends on the same row.
+    """
     instance.data = {**(instance.data or {}), **cleaned}
-    instance.service = form.service_label(cleaned) or instance.service
+    chosen = cleaned.get(SERVICE_RECORD)
+    if isinstance(chosen, Mapping) and isinstance(chosen.get("code"), str):
+        instance.service = chosen.get("name") or instance.service
+        instance.service_code = chosen["code"]
+        instance.seksi = chosen.get("seksi") or instance.seksi
+    else:
+        instance.service = form.service_label(cleaned) or instance.service
+        if form.field(SERVICE_FIELD) is not None and isinstance(cleaned.get(SERVICE_FIELD), str):
+            instance.service_code = cleaned[SERVICE_FIELD]
+    instance.seksi = catalogue.routed_seksi(form, cleaned) or instance.seksi
 
 
-def authorize_task(user: Actor, lane: str | None, instance: InstanceRecord) -> None:
+def validate_bound(binding: catalogue.Binding, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The form's values, with the catalogue entry chosen recorded beside them."""
+    cleaned = forms.validate(binding.form, data)
+    chosen = binding.record(cleaned)
+    if chosen is not None:
+        cleaned[SERVICE_RECORD] = chosen
+    return cleaned
+
+
+def authorize_task(user: Actor, lane: str | None, instance: InstanceRecord, seksi: str | None = None) -> None:
     if lane is not None and lane not in user.lanes:
         raise PermissionDenied(f"{user.login} is not a member of lane '{lane}', which does this task")
     if lane == APPLICANT_LANE and instance.owner_id != user.id:
         raise PermissionDenied(f"only the applicant who filed {instance.registration} may do this task")
+    if lane == SEKSI_LANE and (user.seksi is None or user.seksi != seksi):
+        raise PermissionDenied(
+            f"{user.login} may not do this task: it is routed to "
+            + (f"Seksi {seksi}" if seksi else "no Seksi yet")
+            + (f", and {user.login} works for Seksi {user.seksi}" if user.seksi else f", and {user.login} has no Seksi")
+        )
 
 
 def load_workflow(ctx: Context, instance: InstanceRecord, compiled: CompiledProcess) -> Any:
@@ -163,19 +200,21 @@ def complete(uow: UnitOfWork, ctx: Context, task_id: str, login: str, data: dict
     if found is None:
         raise NotFound(f"task {task_id} not found")
     row = found._asdict()
-    task_element, task_name, task_lane, task_status = (
+    task_element, task_name, task_lane, task_status, task_seksi = (
         row.pop("task_element"),
         row.pop("task_name"),
         row.pop("task_lane"),
         row.pop("task_status"),
+        row.pop("task_seksi"),
     )
     instance = InstanceRecord(**row)
-    authorize_task(user, task_lane, instance)
+    authorize_task(user, task_lane, instance, task_seksi)
     if task_status != "ready":
         raise Conflict(f"task {task_id} ({task_name}) is already {task_status}")
     compiled = ctx.compiled(connection, instance.definition_id)
     task_def = compiled.model.tasks[task_element]
-    cleaned = forms.validate(task_def.form, data)
+    binding = catalogue.bind(connection, task_def.form, data=instance.data, seksi=instance.seksi)
+    cleaned = validate_bound(binding, data)
     now = ctx.clock.now()
     wf = load_workflow(ctx, instance, compiled)
     documents = produced_documents(compiled.model, task_def, task_id, login, now)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from ..calendar import WIB
-from ..model import APPLICANT_LANE, KNOWN_LANES
+from ..model import APPLICANT_LANE, KNOWN_LANES, SEKSI, SEKSI_LANE
 from ..store.models import Instance, TaskRow, TimerRow
-from ..views import ApplicationSummary, LaneCount
+from ..views import ApplicationSummary, LaneCount, SeksiCount
 from .context import Actor
 from .queries import summary
+
+# ``lane_counts(..., user=EVERYONE)``: counted for no one in particular (supervisors, the CLI)
+EVERYONE: Any = object()
 
 _TASKS, _INSTANCES, _TIMERS = TaskRow.__table__, Instance.__table__, TimerRow.__table__
 
@@ -22,26 +26,62 @@ def start_of_day(now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0, 0), WIB)
 
 
-def lane_counts(connection: Connection, now: datetime, lanes: list[str] | None = None) -> list[LaneCount]:
-    """Open and overdue tasks per lane, and tasks completed since midnight WIB."""
+def lane_counts(
+    connection: Connection, now: datetime, lanes: list[str] | None = None, *, user: Any = EVERYONE
+) -> list[LaneCount]:
+    """Open and overdue tasks per lane, and tasks completed since midnight WIB.
+
+    Counted for ``user``, the Kasi lane holds only their Seksi's tasks (none without a Seksi).
+    """
     lanes = lanes if lanes is not None else list(KNOWN_LANES)
+    scope = [_TASKS.c.lane.in_(lanes)]
+    if user is not EVERYONE and SEKSI_LANE in lanes:
+        seksi = getattr(user, "seksi", None)
+        others = _TASKS.c.lane != SEKSI_LANE
+        scope.append(or_(others, _TASKS.c.seksi == seksi) if seksi is not None else others)
     open_query = (
         select(
             _TASKS.c.lane,
             func.count().label("open"),
             func.sum(case((and_(_TASKS.c.due_at.is_not(None), _TASKS.c.due_at <= now), 1), else_=0)).label("late"),
         )
-        .where(_TASKS.c.status == "ready", _TASKS.c.lane.in_(lanes))
+        .where(_TASKS.c.status == "ready", *scope)
         .group_by(_TASKS.c.lane)
     )
     done_query = (
         select(_TASKS.c.lane, func.count().label("done"))
-        .where(_TASKS.c.status == "completed", _TASKS.c.completed_at >= start_of_day(now), _TASKS.c.lane.in_(lanes))
+        .where(_TASKS.c.status == "completed", _TASKS.c.completed_at >= start_of_day(now), *scope)
         .group_by(_TASKS.c.lane)
     )
     open_by = {row.lane: (row.open, int(row.late or 0)) for row in connection.execute(open_query)}
     done_by = {row.lane: row.done for row in connection.execute(done_query)}
     return [LaneCount(lane, *open_by.get(lane, (0, 0)), done_by.get(lane, 0)) for lane in lanes]
+
+
+def seksi_counts(connection: Connection, now: datetime) -> list[SeksiCount]:
+    """The Kasi lane per Seksi (every Seksi listed), for supervisors' dashboards."""
+    late = func.sum(case((and_(_TASKS.c.due_at.is_not(None), _TASKS.c.due_at <= now), 1), else_=0))
+    open_by = {
+        row.seksi: (row.open, int(row.late or 0))
+        for row in connection.execute(
+            select(_TASKS.c.seksi, func.count().label("open"), late.label("late"))
+            .where(_TASKS.c.status == "ready", _TASKS.c.lane == SEKSI_LANE)
+            .group_by(_TASKS.c.seksi)
+        )
+    }
+    done_by = {
+        row.seksi: row.done
+        for row in connection.execute(
+            select(_TASKS.c.seksi, func.count().label("done"))
+            .where(
+                _TASKS.c.status == "completed",
+                _TASKS.c.lane == SEKSI_LANE,
+                _TASKS.c.completed_at >= start_of_day(now),
+            )
+            .group_by(_TASKS.c.seksi)
+        )
+    }
+    return [SeksiCount(seksi, *open_by.get(seksi, (0, 0)), done_by.get(seksi, 0)) for seksi in SEKSI]
 
 
 def applications(connection: Connection, user: Actor, *, limit: int = 50, offset: int = 0) -> list[ApplicationSummary]:

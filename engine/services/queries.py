@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
 from ..inputs import task_id_ok
-from ..model import APPLICANT_LANE, KNOWN_LANES, ProcessModel
+from ..model import APPLICANT_LANE, CATALOGUE_PERSYARATAN, KNOWN_LANES, MISSING_NOTE_FIELD, SEKSI_LANE, ProcessModel
 from ..store.models import Definition, Event, Instance, TaskRow, User
-from ..views import EventInfo, InstanceInfo, TaskDetail, TaskSummary
+from ..views import Disposition, EventInfo, InstanceInfo, MissingItem, TaskDetail, TaskSummary
+from . import catalogue
 from .context import Actor, Context
 
 STATUSES = ("ready", "completed", "cancelled")
@@ -40,6 +41,7 @@ def summary(row: Any, registration: str, service: str | None = None) -> TaskSumm
         breached_at=row.breached_at,
         completed_at=row.completed_at,
         completed_by=row.completed_by,
+        seksi=row.seksi,
     )
 
 
@@ -59,6 +61,7 @@ _SUMMARY_COLUMNS = (
     _TASKS.c.breached_at,
     _TASKS.c.completed_at,
     _TASKS.c.completed_by,
+    _TASKS.c.seksi,
 )
 
 
@@ -135,8 +138,16 @@ def list_tasks(
     else:
         staff_lanes = sorted(user.lanes - {APPLICANT_LANE})
         for staff_lane in staff_lanes:
-            if lane is None or lane == staff_lane:
-                branches.append((base.where(_TASKS.c.lane == staff_lane), instance is not None))
+            if lane is not None and lane != staff_lane:
+                continue
+            if staff_lane == SEKSI_LANE:
+                # the Kasi lane is split by Seksi: a Kasi sees their own Seksi's tasks, one without a Seksi none
+                if user.seksi is not None:
+                    branches.append(
+                        (base.where(_TASKS.c.lane == staff_lane, _TASKS.c.seksi == user.seksi), instance is not None)
+                    )
+                continue
+            branches.append((base.where(_TASKS.c.lane == staff_lane), instance is not None))
         if user.is_applicant and lane in (None, APPLICANT_LANE):
             own = _own_instances(connection, user, status)
             branches.append((base.where(_TASKS.c.lane == APPLICANT_LANE, own), True))
@@ -168,26 +179,36 @@ def can_see_instance(user: Actor | None, instance: Instance) -> bool:
     return user.sees_all_applications
 
 
+def can_see_task(user: Actor, lane: str | None, seksi: str | None, instance: Instance) -> bool:
+    visible = lane in user.lanes and can_see_instance(user, instance)
+    if lane == APPLICANT_LANE and instance.owner_id != user.id:
+        visible = False  # an applicant's task is theirs alone, whatever other lanes a user has
+    if lane == SEKSI_LANE and (user.seksi is None or seksi != user.seksi):
+        visible = False  # another Seksi's work
+    return visible
+
+
 def task_detail(session: Session, ctx: Context, task_id: str, user: Actor | None = None) -> TaskDetail:
     row = session.get(TaskRow, task_id) if task_id_ok(task_id) else None
     if row is None:
         raise NotFound(f"task {task_id} not found")
     instance = session.get(Instance, row.instance_id)
-    if user is not None:
-        visible = row.lane in user.lanes and can_see_instance(user, instance)
-        if row.lane == APPLICANT_LANE and instance.owner_id != user.id:
-            visible = False  # an applicant's task is theirs alone, whatever other lanes a user has
-        if not visible:
-            raise NotFound(f"task {task_id} not found")
-    compiled = ctx.compiled(session.connection(), instance.definition_id)
+    if user is not None and not can_see_task(user, row.lane, row.seksi, instance):
+        raise NotFound(f"task {task_id} not found")
+    connection = session.connection()
+    compiled = ctx.compiled(connection, instance.definition_id)
     task_def = compiled.model.tasks[row.element_id]
     timer = compiled.model.timer_for(row.element_id)
+    form = task_def.form
+    if row.status == "ready":  # the form as it must be filled in now; a finished task shows the diagram's
+        form = catalogue.bind(connection, form, data=instance.data, seksi=instance.seksi).form
     return TaskDetail(
         summary(row, instance.registration, instance.service),
-        task_def.form,
+        form,
         task_def.documentation,
         task_def.mutu_baku,
         timer.expression if timer is not None else None,
+        catalogue.application_service(connection, instance.data),
     )
 
 
@@ -203,6 +224,9 @@ def instance_info(
         .where(TaskRow.instance_id == instance.id, TaskRow.status == "ready")
         .order_by(TaskRow.ready_at, TaskRow.id)
     ).scalars()
+    data = instance.data or {}
+    connection = session.connection()
+    missing, note = _missing(connection, model, data)
     return InstanceInfo(
         id=instance.id,
         registration=instance.registration,
@@ -212,12 +236,97 @@ def instance_info(
         owner=owner.login,
         started_at=instance.started_at,
         ended_at=instance.ended_at,
-        data=_visible_data(instance.data or {}, model, user),
+        data=_visible_data(data, model, user),
         open_tasks=tuple(summary(r, instance.registration, instance.service) for r in open_rows),
         service=instance.service,
         owner_name=owner.name,
-        described=tuple(model.describe(instance.data or {}, _lanes_shown(user))) if model is not None else (),
+        described=_described(connection, model, data, user),
+        service_code=instance.service_code,
+        seksi=instance.seksi,
+        missing=missing,
+        missing_note=note,
+        dispositions=dispositions(session, instance, model) if _lanes_shown(user) is None else (),
     )
+
+
+def _checklists(model: ProcessModel | None) -> list[Any]:
+    if model is None:
+        return []
+    return [f for t in model.tasks.values() for f in t.form.fields if f.catalogue == CATALOGUE_PERSYARATAN]
+
+
+def _missing(connection: Any, model: ProcessModel | None, data: dict) -> tuple[tuple[MissingItem, ...], str | None]:
+    """While the file is returned (the checklist's condition holds): the items ticked and the note."""
+    for f in _checklists(model):
+        condition = f.required_when
+        if condition is not None and data.get(condition[0]) is not condition[1]:
+            continue
+        codes = data.get(f.id)
+        if not isinstance(codes, list) or not codes:
+            continue
+        service = catalogue.application_service(connection, data)
+        texts = {r.code: r.text for r in service.persyaratan} if service is not None else {}
+        items = tuple(MissingItem(str(c), texts.get(str(c), str(c))) for c in codes)
+        note = data.get(MISSING_NOTE_FIELD)
+        return items, note if isinstance(note, str) else None
+    return (), None
+
+
+def _described(connection: Any, model: ProcessModel | None, data: dict, user: Actor | None) -> tuple:
+    if model is None:
+        return ()
+    rows = model.describe(data, _lanes_shown(user))
+    checklist_ids = {f.id for f in _checklists(model)}
+    if not checklist_ids or not any(field_id in checklist_ids for field_id, _label, _value in rows):
+        return tuple(rows)
+    service = catalogue.application_service(connection, data)
+    texts = {r.code: r.text for r in service.persyaratan} if service is not None else {}
+    return tuple(
+        (field_id, label, "; ".join(texts.get(c, c) for c in data[field_id]))
+        if field_id in checklist_ids and isinstance(data.get(field_id), list)
+        else (field_id, label, value)
+        for field_id, label, value in rows
+    )
+
+
+def dispositions(session: Session, instance: Instance, model: ProcessModel | None) -> tuple[Disposition, ...]:
+    """The completions of steps whose form carries a disposition note (``disposition`` property), oldest first."""
+    if model is None:
+        return ()
+    noted = {
+        task.id: next(f.id for f in task.form.fields if f.is_disposition)
+        for task in model.tasks.values()
+        if any(f.is_disposition for f in task.form.fields)
+    }
+    if not noted:
+        return ()
+    events = session.execute(
+        select(Event.actor, Event.at, Event.task_name, Event.data)
+        .where(Event.instance_id == instance.id, Event.type == "task_completed")
+        .order_by(Event.seq)
+    ).all()
+    found = [e for e in events if (e.data or {}).get("element") in noted]
+    if not found:
+        return ()
+    logins = {e.actor for e in found if e.actor}
+    names = dict(session.execute(select(User.login, User.name).where(User.login.in_(logins))).all()) if logins else {}
+    out = []
+    for e in found:
+        element = e.data["element"]
+        form = e.data.get("form") or {}
+        note = form.get(noted[element])
+        out.append(
+            Disposition(
+                e.data.get("sop_step"),
+                e.task_name,
+                e.actor,
+                names.get(e.actor),
+                e.at,
+                note if isinstance(note, str) else None,
+                catalogue.routed_seksi(model.tasks[element].form, form),
+            )
+        )
+    return tuple(out)
 
 
 def _visible_data(data: dict, model: ProcessModel | None, user: Actor | None) -> dict:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from ..audit.chain import GENESIS, event_hash
 from ..errors import Conflict, NotFound
+from ..model import SEKSI_LANE
 from ..runtime import Change, CompiledProcess
 from ..store.models import Event, Instance, TaskRow, TimerRow
 from ..store.signals import announce_timer
@@ -44,6 +45,8 @@ INSTANCE_COLUMNS = [
         "data",
         "service",
         "last_hash",
+        "service_code",
+        "seksi",
     )
 ]
 _BY_ID = select(*INSTANCE_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("id"))
@@ -75,6 +78,8 @@ _SAVE = (
         status=bindparam("new_status"),
         ended_at=bindparam("new_ended_at"),
         service=bindparam("new_service"),
+        service_code=bindparam("new_service_code"),
+        seksi=bindparam("new_seksi"),
         definition_id=bindparam("new_definition_id"),
         version=bindparam("new_version"),
     )
@@ -113,6 +118,8 @@ class InstanceRecord:
     last_hash: str | None = None  # the head of the event chain
     state: str | None = None
     ended_at: datetime | None = None
+    service_code: str | None = None  # the catalogue code of the service applied for
+    seksi: str | None = None  # the Seksi the application is routed to: its Kasi-lane tasks are theirs
 
 
 def load_instance(connection: Connection, instance_id: int, *, with_state: bool = True) -> InstanceRecord:
@@ -184,6 +191,8 @@ class Recorder:
             "element_id": change.element_id,
             "name": task_def.name,
             "lane": task_def.lane,
+            # a Kasi-lane task belongs to the Seksi the application is routed to when it becomes ready
+            "seksi": self.instance.seksi if task_def.lane == SEKSI_LANE else None,
             "sop_step": task_def.sop_step,
             "status": "ready",
             "ready_at": self.now,
@@ -336,6 +345,8 @@ class Recorder:
                     "new_status": inst.status,
                     "new_ended_at": inst.ended_at,
                     "new_service": inst.service,
+                    "new_service_code": inst.service_code,
+                    "new_seksi": inst.seksi,
                     "new_definition_id": inst.definition_id,
                     "new_version": version,
                 },

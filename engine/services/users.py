@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..inputs import login_ok, text_ok
-from ..model import AUDITOR, KNOWN_LANES, KNOWN_ROLES, SEKSI, SEKSI_LANE, lane_order
+from ..model import APPLICANT_LANE, AUDITOR, KNOWN_LANES, KNOWN_ROLES, SEKSI, SEKSI_LANE, lane_order
 from ..passwords import MIN_LENGTH, hash_password, verify_password
 from ..store.models import User, UserLane, UserRole
 from ..store.uow import UnitOfWork
@@ -79,6 +79,19 @@ def add_user(
     for role in roles:
         session.add(UserRole(user_id=user.id, role=role))
     return UserInfo(user.id, user.login, user.name, lane_order(lanes), tuple(roles), user.seksi, user.email)
+
+
+def register_applicant(
+    uow: UnitOfWork, ctx: Context, login: str, password: str, *, name: str, email: str | None = None
+) -> UserInfo:
+    """An applicant signing up: a Pemohon-lane user with a password, and an e-mail address if they gave one."""
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("a password is required")
+    if email is not None:
+        if not isinstance(email, str):
+            raise InvalidInput("an e-mail address must be text")
+        email = email.strip() or None
+    return add_user(uow, ctx, login, [APPLICANT_LANE], name=name, password=password, email=email)
 
 
 def set_password(uow: UnitOfWork, login: str, password: str) -> None:

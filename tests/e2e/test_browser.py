@@ -19,7 +19,7 @@ from engine import Engine
 from engine.demo import sample_form_data
 from webui import create_app
 
-from ..conftest import APPLICANTS, STAFF, password_of
+from ..conftest import APPLICANTS, STAFF, STAFF_SEKSI, password_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -40,12 +40,13 @@ def server(sqlite_url: str, ptsp_xml: bytes) -> Iterator[tuple[str, Engine]]:
 
     engine = Engine(sqlite_url)
     engine.deploy(ptsp_xml)
+    engine.ensure_catalogue()
     for login in APPLICANTS:
         engine.add_user(
             login, ["Pemohon"], name="Siti Aminah" if login == "warga" else login, password=password_of(login)
         )
     for login, lanes in STAFF.items():
-        engine.add_user(login, lanes, name=login.title(), password=password_of(login))
+        engine.add_user(login, lanes, name=login.title(), password=password_of(login), seksi=STAFF_SEKSI.get(login))
     app = create_app({"ENGINE": engine, "SECRET_KEY": "e2e-secret"})
     port = free_port()
     httpd = create_server(app, host="127.0.0.1", port=port, threads=4)
@@ -87,6 +88,9 @@ def fill_and_complete(page, engine: Engine, task_id: str, **overrides) -> None:
             page.locator(f'input[name="{field_id}"][value="{"true" if value else "false"}"]').check()
         elif field.type == "enum":
             page.locator(f'select[name="{field_id}"]').select_option(value)
+        elif field.type == "checklist":
+            for item in value:
+                page.locator(f'input[name="{field_id}"][value="{item}"]').check()
         else:
             page.locator(f'[name="{field_id}"]').fill(str(value))
     page.get_by_role("button", name="Selesaikan tugas ini").click()

@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 from lxml import etree
 from sqlalchemy import func, select
 
+import engine.catalogue
 import engine.definitions
 from engine import DefinitionInvalid, Engine
 from engine.definitions import load_definition, parse_xml
@@ -37,7 +38,8 @@ TRANSLATIONS = ROOT / "webui" / "translations"
 CATALOG = TRANSLATIONS / "id" / "LC_MESSAGES" / "problems.po"
 TEMPLATE = TRANSLATIONS / "problems.pot"
 # the functions whose first argument is a problem template (N_ marks one kept in a table)
-TEMPLATE_TAKERS = {"problem", "_problem", "N_"}
+# problem(), _problem() and N_() in engine/definitions.py; check.problem() and Problem.of() in engine/catalogue.py
+TEMPLATE_TAKERS = {"problem", "_problem", "N_", "of"}
 
 
 def templates_in(source: str) -> set[str]:
@@ -54,7 +56,9 @@ def templates_in(source: str) -> set[str]:
     return found
 
 
-TEMPLATES = templates_in(Path(engine.definitions.__file__).read_text(encoding="utf-8"))
+TEMPLATES = templates_in(Path(engine.definitions.__file__).read_text(encoding="utf-8")) | templates_in(
+    Path(engine.catalogue.__file__).read_text(encoding="utf-8")
+)
 
 
 def placeholders(text: str) -> set[str]:

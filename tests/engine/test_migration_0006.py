@@ -10,6 +10,8 @@ from engine.store.schema import alembic_config, current_revision
 
 from ..helpers import Application, fingerprint
 
+# what the downgrade drops with the new columns (their values cannot survive it)
+NEW_COLUMNS = {"users": {"seksi", "email"}, "instances": {"service_code", "seksi", "tracking_hash"}, "tasks": {"seksi"}}
 NEW_TABLES = {"non_working_days", "special_hours", "catalogue_versions", "notifications", "skm_responses"}
 
 
@@ -22,7 +24,8 @@ def _run(engine: Engine, action, revision: str) -> None:
 
 def test_downgrade_and_upgrade_keep_the_data(engine: Engine) -> None:
     Application(engine).do(1)
-    before = fingerprint(engine)
+    # the downgrade drops the new tables, and with them the office calendar the test database starts with
+    before = {table: rows for table, rows in fingerprint(engine, NEW_COLUMNS).items() if table not in NEW_TABLES}
     try:
         _run(engine, command.downgrade, "0005")
         assert current_revision(engine.db) == "0005"
@@ -31,7 +34,8 @@ def test_downgrade_and_upgrade_keep_the_data(engine: Engine) -> None:
     finally:
         _run(engine, command.upgrade, "head")
     assert current_revision(engine.db) == engine.schema_head()
-    assert NEW_TABLES <= set(inspect(engine.db.engine).get_table_names())
-    assert fingerprint(engine) == before  # users keep their lanes, applications their tasks
+    assert set(inspect(engine.db.engine).get_table_names()) >= NEW_TABLES
+    after = {table: rows for table, rows in fingerprint(engine, NEW_COLUMNS).items() if table not in NEW_TABLES}
+    assert after == before  # users keep their lanes, applications their tasks
     engine.ctx.workflows.clear()
     Application(engine).do(1)

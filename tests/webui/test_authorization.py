@@ -158,6 +158,39 @@ PAGES += [
 ]
 
 
+# Issue 7's pages. The applicant's side: scene application A waits at step 2 (no receipt yet, not completed).
+CALENDAR_CHANGERS = {"anon": LOGIN} | {u: 403 for u in USERS[1:]}  # the administrator is none of USERS
+CATALOGUE_CHANGERS = {"anon": LOGIN} | {u: 403 for u in USERS[1:]}  # process owners only
+PAGES += [
+    (
+        "GET",
+        "/permohonan/{a}/tanda-terima",
+        {"anon": LOGIN, "warga": 404, "warga2": 404, "ptsp": 404}
+        | {u: 403 for u in ["kepala", "kasubag", "kasi", "inspektorat"]},
+    ),
+    ("GET", "/permohonan/999/tanda-terima", {"anon": LOGIN} | {u: 404 for u in USERS[1:]}),
+    ("GET", "/lacak", EVERYONE),
+    ("GET", "/lacak?nomor=PTSP/2026/000001&kode=AAAAAAAA", dict.fromkeys(USERS, 404)),
+    (
+        "GET",
+        "/permohonan/{a}/survei",
+        {"anon": LOGIN, "warga": 200, "warga2": 404}
+        | {u: 403 for u in ["ptsp", "kepala", "kasubag", "kasi", "inspektorat"]},
+    ),
+    ("GET", "/permohonan/999/survei", {"anon": LOGIN} | {u: 404 for u in USERS[1:]}),
+    ("GET", "/laporan/ikm", REPORT_READERS),
+    ("GET", "/laporan/ikm?dari=2026-11-01&sampai=2026-11-30", REPORT_READERS),
+    ("GET", "/laporan/ikm.csv", REPORT_READERS),
+    ("GET", "/kalender", {"anon": LOGIN} | {u: 200 for u in USERS[1:]}),
+    ("GET", "/layanan", {"anon": LOGIN} | {u: 200 for u in USERS[1:]}),
+    ("GET", "/layanan/versi", AUDITORS_ONLY),
+    ("GET", "/layanan/versi/1/yaml", AUDITORS_ONLY),
+    ("GET", "/layanan/baru", CATALOGUE_CHANGERS),
+    ("GET", "/layanan/legalisir_dokumen/ubah", CATALOGUE_CHANGERS),
+    ("GET", "/notifikasi", {"anon": LOGIN} | {u: 200 for u in USERS[1:]}),
+]
+
+
 @pytest.mark.parametrize(("method", "path", "expected"), PAGES, ids=[f"{m} {p}" for m, p, _ in PAGES])
 def test_pages(scene: dict, method: str, path: str, expected: dict[str, int]) -> None:
     assert statuses(scene, method, path) == expected
@@ -168,6 +201,16 @@ def _sign_up(_scene: dict) -> dict:
 
 
 NOT_FOUND_BUT = {u: 404 for u in USERS[1:]}  # a task is "not found" for whoever may not see it
+CATALOGUE_ENTRY = {
+    "versi": "1",
+    "name": "Legalisir dokumen",
+    "seksi": "Pendidikan Madrasah",
+    "persyaratan": "ktp_pemohon: Fotokopi KTP pemohon",
+    "produk": "Dokumen yang dilegalisir",
+    "standard": "PT15M",
+    "biaya": "Gratis",
+    "catatan": "uji",
+}
 
 
 # Forms the pages post (with a valid CSRF token and valid data), in the order of USERS.
@@ -200,6 +243,34 @@ POSTS: list[tuple[str, str, dict[str, int], Callable[[dict], dict] | None]] = [
     ("POST", "/proses/versi", VERSION_CHANGERS, None),
     ("POST", "/proses/versi/1/aktifkan", VERSION_CHANGERS, lambda _s: {"catatan": "kembali ke versi 1"}),
     ("POST", "/proses/versi/1/migrasi", VERSION_CHANGERS, lambda _s: {"mode": "uji", "dari": "1"}),
+    ("POST", "/lacak", dict.fromkeys(USERS, 404), lambda _s: {"nomor": "PTSP/2026/000001", "kode": "AAAAAAAA"}),
+    (  # warga 409: A is not completed; nothing is stored
+        "POST",
+        "/permohonan/{a}/survei",
+        {"anon": LOGIN, "warga": 409, "warga2": 404}
+        | {u: 403 for u in ["ptsp", "kepala", "kasubag", "kasi", "inspektorat"]},
+        lambda _s: {f"u{n}": "4" for n in range(1, 10)},
+    ),
+    ("POST", "/kalender/penutupan", CALENDAR_CHANGERS, lambda _s: {"tanggal": "2026-12-02", "catatan": "Rapat kerja"}),
+    ("POST", "/kalender/libur/1/cabut", CALENDAR_CHANGERS, None),
+    (
+        "POST",
+        "/kalender/jam-khusus",
+        CALENDAR_CHANGERS,
+        lambda _s: {
+            "nama": "Ramadan",
+            "dari": "2027-02-08",
+            "sampai": "2027-03-09",
+            "buka_1": "08:00",
+            "tutup_1": "15:00",
+        },
+    ),
+    ("POST", "/kalender/jam-khusus/1/cabut", CALENDAR_CHANGERS, None),
+    ("POST", "/layanan/baru", CATALOGUE_CHANGERS, lambda _s: CATALOGUE_ENTRY | {"code": "layanan_uji"}),
+    ("POST", "/layanan/legalisir_dokumen/ubah", CATALOGUE_CHANGERS, lambda _s: CATALOGUE_ENTRY),
+    ("POST", "/layanan/legalisir_dokumen/hapus", CATALOGUE_CHANGERS, lambda _s: {"versi": "1", "catatan": "uji"}),
+    ("POST", "/notifikasi/dibaca", dict.fromkeys(USERS, 302), None),
+    ("POST", "/notifikasi/999999/dibaca", {"anon": LOGIN} | {u: 404 for u in USERS[1:]}, None),
 ]
 
 

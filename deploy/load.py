@@ -21,6 +21,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -28,8 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from engine import Engine
+from engine.catalogue import parse as parse_catalogue
 from engine.definitions import load_definition
-from engine.demo import DEMO_SEKSI, sample_form_data
+from engine.demo import DEMO_SEKSI, SAMPLE_DATA, sample_form_data
 from engine.model import APPLICANT_LANE, SEKSI_LANE
 from engine.store.models import Instance
 
@@ -65,6 +67,20 @@ def prepare(database_url: str, *, applicants: int = 10, prefix: str = "load") ->
         return Tokens(staff, people)
     finally:
         engine.close()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _first_requirement() -> str:
+    """A persyaratan item of the sample service (the one form_data applies for), from processes/."""
+    catalogue = parse_catalogue((ROOT / "processes" / "services.yaml").read_bytes())
+    service = catalogue.get(SAMPLE_DATA["jenis_layanan"])
+    assert service is not None and service.persyaratan, "the sample service needs a checklist"
+    return service.persyaratan[0].code
+
+
+MISSING_ITEM = _first_requirement()
 
 
 def form_data(xml: bytes) -> dict[str, dict[str, Any]]:
@@ -163,6 +179,8 @@ class Client:
         data = dict(self.data[task["name"]])
         if "berkas_lengkap" in data:
             data["berkas_lengkap"] = self.random.random() >= RETURN_SHARE
+            if not data["berkas_lengkap"]:  # a returned file names what is missing, and why
+                data["kekurangan"], data["catatan_kekurangan"] = [MISSING_ITEM], "Mohon dilengkapi"
         sent = time.perf_counter()
         response = self._call(report, "post", f"/tasks/{task['id']}/complete", json={"data": data})
         took = (time.perf_counter() - sent) * 1000

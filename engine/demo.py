@@ -31,6 +31,7 @@ DEMO_SEKSI = {"kasi": "Pendidikan Madrasah"}
 DEMO_ROLES = [
     ("auditor", "Auditor Inspektorat Jenderal", "auditor"),
     ("pemilik", "Pemilik Proses (Subbag Tata Usaha)", "process_owner"),
+    ("admin", "Administrator Kalender Kerja", "administrator"),
 ]
 
 SAMPLE_DATA: dict[str, dict[str, Any]] = {

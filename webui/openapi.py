@@ -39,7 +39,7 @@ FORM_FIELD = {
     "required": ["id", "type", "label", "required", "enum"],
     "properties": {
         "id": {"type": "string"},
-        "type": {"type": "string", "enum": ["string", "long", "boolean", "date", "enum"]},
+        "type": {"type": "string", "enum": ["string", "long", "boolean", "date", "enum", "checklist"]},
         "label": {"type": "string"},
         "required": {"type": "boolean"},
         "enum": {
@@ -47,7 +47,14 @@ FORM_FIELD = {
             "items": {
                 "type": "object",
                 "required": ["id", "name"],
-                "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "referral": {
+                        "type": ["string", "null"],
+                        "description": "a service another ministry serves: shown, not chosen",
+                    },
+                },
             },
         },
         "default": NULLABLE_STRING,

@@ -178,10 +178,10 @@ def authorize_task(user: Actor, lane: str | None, instance: InstanceRecord, seks
         raise PermissionDenied(f"{user.login} is not a member of lane '{lane}', which does this task")
     if lane == APPLICANT_LANE and instance.owner_id != user.id:
         raise PermissionDenied(f"only the applicant who filed {instance.registration} may do this task")
-    if lane == SEKSI_LANE and (user.seksi is None or user.seksi != seksi):
+    if lane == SEKSI_LANE and seksi is not None and user.seksi != seksi:  # unrouted: every Kasi's
         raise PermissionDenied(
             f"{user.login} may not do this task: it is routed to "
-            + (f"Seksi {seksi}" if seksi else "no Seksi yet")
+            + f"Seksi {seksi}"
             + (f", and {user.login} works for Seksi {user.seksi}" if user.seksi else f", and {user.login} has no Seksi")
         )
 

@@ -31,14 +31,15 @@ def lane_counts(
 ) -> list[LaneCount]:
     """Open and overdue tasks per lane, and tasks completed since midnight WIB.
 
-    Counted for ``user``, the Kasi lane holds only their Seksi's tasks (none without a Seksi).
+    Counted for ``user``, the Kasi lane holds only their Seksi's tasks and those routed to no Seksi.
     """
     lanes = lanes if lanes is not None else list(KNOWN_LANES)
     scope = [_TASKS.c.lane.in_(lanes)]
     if user is not EVERYONE and SEKSI_LANE in lanes:
         seksi = getattr(user, "seksi", None)
         others = _TASKS.c.lane != SEKSI_LANE
-        scope.append(or_(others, _TASKS.c.seksi == seksi) if seksi is not None else others)
+        unrouted = _TASKS.c.seksi.is_(None)  # routed to no Seksi (filed before routing): every Kasi's
+        scope.append(or_(others, _TASKS.c.seksi == seksi, unrouted) if seksi is not None else or_(others, unrouted))
     open_query = (
         select(
             _TASKS.c.lane,

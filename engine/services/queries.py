@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, select, union_all
+from sqlalchemy import Connection, Select, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
@@ -141,11 +141,11 @@ def list_tasks(
             if lane is not None and lane != staff_lane:
                 continue
             if staff_lane == SEKSI_LANE:
-                # the Kasi lane is split by Seksi: a Kasi sees their own Seksi's tasks, one without a Seksi none
-                if user.seksi is not None:
-                    branches.append(
-                        (base.where(_TASKS.c.lane == staff_lane, _TASKS.c.seksi == user.seksi), instance is not None)
-                    )
+                # the Kasi lane is split by Seksi: a Kasi sees their own Seksi's tasks; a task routed to no
+                # Seksi (filed before routing existed) is every Kasi's, so that an upgrade strands nothing
+                unrouted = _TASKS.c.seksi.is_(None)
+                mine = or_(_TASKS.c.seksi == user.seksi, unrouted) if user.seksi is not None else unrouted
+                branches.append((base.where(_TASKS.c.lane == staff_lane, mine), instance is not None))
                 continue
             branches.append((base.where(_TASKS.c.lane == staff_lane), instance is not None))
         if user.is_applicant and lane in (None, APPLICANT_LANE):
@@ -183,8 +183,8 @@ def can_see_task(user: Actor, lane: str | None, seksi: str | None, instance: Ins
     visible = lane in user.lanes and can_see_instance(user, instance)
     if lane == APPLICANT_LANE and instance.owner_id != user.id:
         visible = False  # an applicant's task is theirs alone, whatever other lanes a user has
-    if lane == SEKSI_LANE and (user.seksi is None or seksi != user.seksi):
-        visible = False  # another Seksi's work
+    if lane == SEKSI_LANE and seksi is not None and seksi != user.seksi:
+        visible = False  # another Seksi's work (a task routed to no Seksi is every Kasi's)
     return visible
 
 

@@ -190,3 +190,23 @@ def test_the_api_follows_the_seksi(office: Engine, client_for) -> None:
     assert client.get(f"/api/v1/tasks/{task.id}", headers=insider).get_json()["seksi"] == MADRASAH
     ok = client.post(f"/api/v1/tasks/{task.id}/complete", headers=insider, json={"data": {"uraian_proses": "x"}})
     assert ok.status_code == 200
+
+
+def test_a_kasi_task_routed_to_no_seksi_is_every_kasis(office: Engine) -> None:
+    """A task that became ready before routing existed (an upgraded database) has no Seksi: no Kasi is
+    stranded from it, while routed tasks stay with their Seksi."""
+    from sqlalchemy import update
+
+    from engine.store.models import TaskRow
+
+    unrouted = routed(office, "rekomendasi_mutasi_siswa")
+    task = unrouted.current()
+    with office.db.engine.begin() as connection:
+        connection.execute(update(TaskRow).where(TaskRow.id == task.id).values(seksi=None))
+    for login in (KASI_MADRASAH, KASI_BIMAS, KASI_NONE):
+        assert task.id in {t.id for t in office.tasks(lane="Kasi", as_user=login)}, login
+        assert office.task(task.id, as_user=login).summary.id == task.id
+    still_routed = routed(office, "rekomendasi_mutasi_siswa").current()
+    assert still_routed.id not in {t.id for t in office.tasks(lane="Kasi", as_user=KASI_BIMAS)}
+    assert still_routed.id not in {t.id for t in office.tasks(lane="Kasi", as_user=KASI_NONE)}
+    unrouted.do("7a", as_user=KASI_BIMAS)  # any Kasi may take it

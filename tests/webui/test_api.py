@@ -292,3 +292,15 @@ def test_an_oversized_upload_is_refused_before_it_is_read(api, engine: Engine) -
     response = api("POST", "/definitions", "pemilik", data=big, content_type="application/xml")
     assert response.status_code == 400 and "larger than the limit" in response.get_json()["error"]["message"]
     assert fingerprint(engine) == before
+
+
+def test_catalogue_bound_forms_conform_to_the_document(api, engine: Engine) -> None:
+    """Step 1 offers the catalogue's services (referrals marked), step 4 the service's checklist."""
+    app = Application(engine)
+    step1 = api("GET", f"/tasks/{app.current().id}", "warga").get_json()
+    services = next(f for f in step1["form"]["fields"] if f["id"] == "jenis_layanan")["enum"]
+    assert any(o.get("referral") for o in services) and any(not o.get("referral") for o in services)
+    app.walk([1, 2, 3])
+    step4 = api("GET", f"/tasks/{app.current().id}", "ptsp").get_json()
+    checklist = next(f for f in step4["form"]["fields"] if f["type"] == "checklist")
+    assert checklist["enum"], checklist

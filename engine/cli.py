@@ -661,7 +661,7 @@ def setup(ctx: click.Context, bpmn: Path, demo_users: bool) -> None:
     click.echo(f"database ready; {deployed.process} version {deployed.version} deployed")
     seeded = engine.ensure_catalogue()
     if seeded is not None:
-        click.echo(f"service catalogue version {seeded} stored from processes/services.yaml")
+        click.echo(f"service catalogue version {seeded.version} stored from processes/services.yaml")
     if not deployed.active:
         # a process owner decides what runs: setup never replaces their choice
         click.echo(f"version {deployed.version} is not active; `ptsp activate {deployed.version}` puts it into service")

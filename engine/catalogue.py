@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from .definitions import N_
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Problem, ProblemsFound
 from .model import SEKSI
 
 MAX_BYTES = 512 * 1024
@@ -40,16 +40,11 @@ REFERRAL_KEYS = ("code", "name", "referral", "keterangan", "dasar_hukum")
 MAX_NAME, MAX_TEXT, MAX_LONG = 200, 500, 2000
 
 
-class CatalogueInvalid(InvalidInput):
-    """A catalogue was refused; ``problems`` lists every problem found."""
+class CatalogueInvalid(ProblemsFound, InvalidInput):
+    """A catalogue was refused (bad input: every problem listed)."""
 
     code = "catalogue_invalid"
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        first = str(problems[0]) if problems else "invalid catalogue"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"catalogue rejected: {first}{more}")
+    what = "catalogue"
 
 
 @dataclass(frozen=True)

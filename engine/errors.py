@@ -148,16 +148,23 @@ class Problem:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-class DefinitionInvalid(PtspError):
-    """A diagram was refused; ``problems`` lists every problem found."""
+class ProblemsFound(PtspError):
+    """A file was refused; ``problems`` lists every problem found, the message names the first."""
 
-    code = "definition_invalid"
+    what = "file"
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        first = str(problems[0]) if problems else "invalid diagram"
+        first = str(problems[0]) if problems else f"invalid {self.what}"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"diagram rejected: {first}{more}")
+        super().__init__(f"{self.what} rejected: {first}{more}")
+
+
+class DefinitionInvalid(ProblemsFound):
+    """A diagram was refused."""
+
+    code = "definition_invalid"
+    what = "diagram"
 
 
 class TooManyAttempts(PtspError):

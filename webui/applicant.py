@@ -19,8 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -35,11 +34,11 @@ from markupsafe import Markup
 
 from engine import Conflict, FormInvalid, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
 from engine import skm as skm_math
-from engine.calendar import WIB
 from engine.services.receipts import file_handed_in
 from engine.services.throttle import Limit
 from engine.services.tracking import TrackingPolicy
 
+from . import periods
 from .auth import engine
 from .i18n import field_error
 from .views import now
@@ -137,7 +136,6 @@ QUALITY = {
     "poor": _l("Less than good"),
     "bad": _l("Not good"),
 }
-DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _refused(exc: Exception):
@@ -283,37 +281,14 @@ def values_of(form: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- IKM report
-def _day(name: str, errors: dict[str, str]) -> date | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        if not DAY.fullmatch(raw):
-            raise ValueError(raw)
-        day = date.fromisoformat(raw)
-        if not 2000 <= day.year <= 2999:
-            raise ValueError(raw)
-    except ValueError:
-        errors[name] = _("Enter a date as YYYY-MM-DD (between the years 2000 and 2999).")
-        return None
-    return day
-
-
 def _report():
     """The report for the query's days (this month in WIB by default), or what was wrong with them."""
     errors: dict[str, str] = {}
-    today = now().astimezone(WIB).date()
-    first_of_month = today.replace(day=1)
-    first = _day("dari", errors) or first_of_month
-    last = _day("sampai", errors) or (first_of_month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    first, last = periods.report_days(request.args, errors, now())
     report = problem = None
     if not errors:
         try:
-            report = engine().ikm_report(
-                datetime.combine(first, time(), WIB),
-                datetime.combine(last + timedelta(days=1), time(), WIB),
-                as_user=current_user.login,
-            )
+            report = engine().ikm_report(periods.start_of(first), periods.end_of(last), as_user=current_user.login)
         except InvalidInput:
             problem = _("The period ends before it begins.")
         except PermissionDenied:

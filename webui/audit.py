@@ -11,7 +11,7 @@ last day. A value the engine refuses comes back as a 400 page naming it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, stream_with_context
@@ -21,22 +21,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from engine import InvalidInput, NotFound, PermissionDenied, PtspError
+from engine import InvalidInput, NotFound, PtspError
 from engine.audit.exports import FORMATS
 from engine.audit.sla import duration_label, standard_label
 from engine.audit.sla_render import report_csv, report_svg
-from engine.calendar import WIB
 from engine.model import KNOWN_LANES
 from engine.services.audit_reads import STATUSES, AuditFilter
 
+from . import periods
 from .auth import engine
-from .views import forbidden, not_found, now
+from .views import now
 
 bp = Blueprint("audit", __name__)
 
 FILTERS = ("layanan", "dari", "sampai", "status", "pelanggaran", "lajur", "cari")
 BREACH = {"ya": True, "tidak": False}
-DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CHECKS = {
     "chain": _l("the hash chain is broken"),
     "reexecution": _l("re-executing the history gives a different result"),
@@ -48,35 +47,6 @@ def lang() -> str:
 
 
 # ------------------------------------------------------------ query parsing
-def _day(args: MultiDict, name: str, errors: dict[str, str]) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        if not DAY.fullmatch(raw):
-            raise ValueError(raw)
-        day = date.fromisoformat(raw)
-        if not 2000 <= day.year <= 2999:
-            raise ValueError(raw)
-    except ValueError:
-        errors[name] = _("Enter a date as YYYY-MM-DD (between the years 2000 and 2999).")
-        return None
-    return day
-
-
-def _start_of(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(), WIB) if day is not None else None
-
-
-def _end_of(day: date | None) -> datetime | None:
-    """The moment after the last day: ``until`` is exclusive, the day the person chose is not."""
-    return datetime.combine(day + timedelta(days=1), time(), WIB) if day is not None else None
-
-
-def _period(args: MultiDict, errors: dict[str, str]) -> tuple[datetime | None, datetime | None]:
-    return _start_of(_day(args, "dari", errors)), _end_of(_day(args, "sampai", errors))
-
-
 def _whole(raw: str | None, pattern: str = r"-?[0-9]{1,9}") -> int | None:
     return int(raw) if raw is not None and re.fullmatch(pattern, raw.strip()) else None
 
@@ -96,16 +66,6 @@ def _report_readers_only() -> None:
         abort(403)
 
 
-@bp.errorhandler(PermissionDenied)
-def _refused(exc: PermissionDenied):
-    return forbidden(exc)
-
-
-@bp.errorhandler(NotFound)
-def _missing(exc: NotFound):
-    return not_found(exc)
-
-
 def _attachment(body: Any, media_type: str, filename: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
     return Response(body, mimetype=media_type, headers=headers)
@@ -118,7 +78,7 @@ def applications():
     _auditor_only()
     args = request.args
     errors: dict[str, str] = {}
-    since, until = _period(args, errors)
+    since, until = periods.period(args, errors)
     breached = args.get("pelanggaran") or ""
     if breached and breached not in BREACH:
         errors["pelanggaran"] = _("Choose yes, no or all.")
@@ -200,7 +160,7 @@ def export():
         fmt = args.get("format", "")
         if fmt not in FORMATS:
             errors["format"] = _("Choose one of the formats.")
-        since, until = _period(args, errors)
+        since, until = periods.period(args, errors)
         number = (args.get("nomor") or "").strip() or None
         if not errors:
             try:
@@ -222,11 +182,7 @@ def export():
 
 # --------------------------------------------------------------- SLA report
 def _report_period(errors: dict[str, str]) -> tuple[date, date]:
-    """The chosen days, each defaulting to the current month in WIB."""
-    today = now().astimezone(WIB).date()
-    first = today.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return _day(request.args, "dari", errors) or first, _day(request.args, "sampai", errors) or last
+    return periods.report_days(request.args, errors, now())
 
 
 def _report():
@@ -236,7 +192,7 @@ def _report():
     report = problem = None
     if not errors:
         try:
-            report = engine().sla_report(_start_of(first), _end_of(last), as_user=current_user.login)
+            report = engine().sla_report(periods.start_of(first), periods.end_of(last), as_user=current_user.login)
         except InvalidInput as exc:
             problem = exc.message
     return report, first, last, errors, problem

@@ -17,12 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine import Conflict, InvalidInput
 from engine.model import ADMINISTRATOR
 from engine.working_time import RAMADAN_HOURS, group_week_hours
 
 from .auth import engine
-from .views import forbidden, not_found
 
 bp = Blueprint("calendar", __name__, url_prefix="/kalender")
 
@@ -34,16 +33,6 @@ KIND_LABELS = {
 KIND_BADGES = {"holiday": "badge-late", "cuti_bersama": "badge-soon", "closure": "badge-none"}
 MAX_FIELD = 400
 DASH = "\u2013"  # an en dash between the ends of a range
-
-
-@bp.errorhandler(PermissionDenied)
-def _refused(exc: PermissionDenied):
-    return forbidden(exc)
-
-
-@bp.errorhandler(NotFound)
-def _missing(exc: NotFound):
-    return not_found(exc)
 
 
 def is_administrator() -> bool:

@@ -20,12 +20,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import Conflict, DefinitionInvalid, InvalidInput, NotFound, PermissionDenied
+from engine import Conflict, DefinitionInvalid, InvalidInput
 from engine.definitions import MAX_BYTES
 
 from .auth import engine
 from .problems import problem_text
-from .views import forbidden, not_found
 
 bp = Blueprint("versions", __name__, url_prefix="/proses")
 
@@ -78,16 +77,6 @@ def _readers_only() -> None:
 def _owners_only() -> None:
     if not current_user.is_process_owner:
         abort(403)
-
-
-@bp.errorhandler(PermissionDenied)
-def _refused(exc: PermissionDenied):
-    return forbidden(exc)
-
-
-@bp.errorhandler(NotFound)
-def _missing(exc: NotFound):
-    return not_found(exc)
 
 
 def _shown(value: Any) -> str:

@@ -259,6 +259,18 @@ def not_found(_error):
     return _error_page(404, _("This page does not exist."))
 
 
+# An engine refusal that reaches a page (the API answers its own in JSON) is
+# the page "you may not" or "does not exist", never a 500.
+@bp.app_errorhandler(PermissionDenied)
+def refused(exc: PermissionDenied):
+    return forbidden(exc)
+
+
+@bp.app_errorhandler(NotFound)
+def missing(exc: NotFound):
+    return not_found(exc)
+
+
 @bp.app_errorhandler(405)
 def not_allowed(_error):
     return _error_page(405, _("This page does not accept that kind of request."))

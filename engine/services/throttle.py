@@ -112,6 +112,25 @@ def begin_signup(uow: UnitOfWork, ctx: Context, policy: Policy, login: str | Non
     connection.execute(insert(_T).values(kind=SIGNUP, login=login_key(login), address=addr, at=now))
 
 
+def limit_per_address(
+    connection: Connection, kind: str, address: str | None, now: datetime, limit: Limit, keep: timedelta, what: str
+) -> str:
+    """The same rule for another kind of attempt (public tracking...): refuse with ``TooManyAttempts``
+    while the address is limited, forgetting attempts of this kind older than ``keep``.
+
+    Returns the address key to count a failed attempt under (``count_attempt``).
+    """
+    addr = address_key(address)
+    _serialize(connection, f"{kind}:{addr}")
+    connection.execute(delete(_T).where(_T.c.kind == kind, _T.c.at < now - keep))
+    _refuse_if_limited(connection, kind, now, [(_T.c.address, addr, limit)], what)
+    return addr
+
+
+def count_attempt(connection: Connection, kind: str, address: str, now: datetime) -> None:
+    connection.execute(insert(_T).values(kind=kind, login=None, address=address, at=now))
+
+
 def _serialize(connection: Connection, *keys: str) -> None:
     """On PostgreSQL, one transaction at a time per key until commit (SQLite's writers queue anyway).
 

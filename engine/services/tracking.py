@@ -27,15 +27,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from ..applicant_views import TrackingEntry, TrackingView
-from ..store.models import Counter, Event, Instance, LoginAttempt, TaskRow
+from ..store.models import Counter, Event, Instance, TaskRow
 from ..store.uow import UnitOfWork
 from . import queries
 from .context import Context
-from .throttle import Limit, _refuse_if_limited, _serialize, address_key
+from .throttle import Limit, count_attempt, limit_per_address
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each, no 0/O/1/I
 CODE_LENGTH = 8
@@ -43,7 +43,6 @@ KEY_ROWS = tuple(f"tracking_key:{n}" for n in range(1, 5))
 TRACKING = "tracking"
 REGISTRATION_LENGTH = 40
 _REGISTRATION = re.compile(r"[A-Z0-9/ -]{1,40}")
-_T = LoginAttempt.__table__
 _COUNTERS = Counter.__table__
 
 # The SOP's step numbers the public page speaks of (DOMAIN.md).
@@ -145,11 +144,15 @@ def track(
     """
     connection = uow.connection
     now = ctx.clock.now()
-    addr = address_key(address)
-    _serialize(connection, f"tracking:{addr}")
-    connection.execute(delete(_T).where(_T.c.kind == TRACKING, _T.c.at < now - policy.keep))
-    checks = [(_T.c.address, addr, policy.per_address)]
-    _refuse_if_limited(connection, TRACKING, now, checks, "too many tracking attempts from this address")
+    addr = limit_per_address(
+        connection,
+        TRACKING,
+        address,
+        now,
+        policy.per_address,
+        policy.keep,
+        "too many tracking attempts from this address",
+    )
 
     number, given = normalize_registration(registration), normalize_code(code)
     key = read_key(connection)
@@ -161,7 +164,7 @@ def track(
         select(Instance.__table__.c.id).where(Instance.__table__.c.registration == number)
     ).scalar_one_or_none()
     if not matches or instance is None:
-        connection.execute(insert(_T).values(kind=TRACKING, login=None, address=addr, at=now))
+        count_attempt(connection, TRACKING, addr, now)
         return None
     return public_view(uow.session, ctx, instance)
 
